@@ -1,0 +1,112 @@
+// `npm run lab …`: the command line. A thin layer over harness/run.ts; user mistakes exit 2 with one line.
+import path from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../errors.ts';
+import type { LabDefinition } from '../lab.ts';
+import { findLab, listLabs, type LabEntry } from '../registry.ts';
+import { finalReport, liveReporter, type Printer } from '../report/console.ts';
+import { shortSource } from '../report/format.ts';
+import type { LabResult } from '../result.ts';
+import { runLab } from '../run.ts';
+import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../store.ts';
+
+/** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here, 130 interrupted. */
+export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3, interrupted: 130 } as const;
+
+const stdout: Printer = {
+  write: (t) => void process.stdout.write(t),
+  isTTY: !!process.stdout.isTTY,
+  columns: process.stdout.columns,
+};
+
+function addLabOptions(y: Argv, def: LabDefinition): Argv {
+  for (const [name, spec] of Object.entries(def.options ?? {})) {
+    const accepted = spec.choices ? ` [one of: ${spec.choices.join(', ')}]` : spec.type === 'number' && spec.min !== undefined ? ` [${spec.min}..${spec.max ?? '∞'}]` : '';
+    y.option(name, {
+      describe: spec.describe + accepted,
+      type: spec.type === 'boolean' ? 'boolean' : 'string',
+      requiresArg: spec.type !== 'boolean',
+      defaultDescription: spec.default === undefined ? undefined : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default),
+    });
+  }
+  return y.epilogue(`${def.description}\n\nClaims tested:\n${def.claims.map((c) => `  - [${shortSource(c.source)}] ${c.statement}`).join('\n')}`);
+}
+
+async function listCommand(): Promise<void> {
+  const labs = await listLabs();
+  const w = Math.max(...labs.map((l) => l.name.length));
+  for (const l of labs) process.stdout.write(`${l.name.padEnd(w)}  ${l.title}  [articles ${l.sources.map(shortSource).join(', ')}]\n`);
+}
+
+async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promise<number> {
+  const labOptions: Record<string, unknown> = {};
+  for (const name of Object.keys(entry.def.options ?? {})) if (argv[name] !== undefined) labOptions[name] = argv[name];
+  const json = argv.json === true;
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(EXIT.interrupted); // second Ctrl-C: the sandbox dies with us
+    if (!json) process.stderr.write(`\n${sig}: stopping the lab and tearing down its sandbox (Ctrl-C again to quit at once)\n`);
+    ac.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (!json) process.stdout.write(`${entry.name}: ${entry.title}\n`);
+  const result: LabResult = await runLab({
+    lab: entry,
+    options: labOptions,
+    signal: ac.signal,
+    onMessage: json ? undefined : liveReporter(stdout),
+    onOutput: (line) => process.stderr.write(line + '\n'),
+  });
+  const root = path.resolve(String(argv['results-dir'] ?? DEFAULT_RESULTS_DIR));
+  const dir = await writeLabResult(await createRunDir(root), result);
+  if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else finalReport(stdout, result, path.relative(process.cwd(), dir) || dir);
+  if (ac.signal.aborted) return EXIT.interrupted;
+  return result.outcome === 'ran' ? EXIT.ran : result.outcome === 'skipped' ? EXIT.skipped : EXIT.error;
+}
+
+/** Parse argv and run; resolves with the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const labs = await listLabs();
+  const first = args[0];
+  if (first && !first.startsWith('-') && first !== 'list' && first !== 'help') await findLab(first); // unknown lab: closest names
+  let code: number = EXIT.ran;
+  const y = yargs(args)
+    .scriptName('npm run lab --')
+    .usage('Usage: npm run lab <lab> [-- options]   |   npm run lab list\n\nRuns a lab in its own network namespace and reports, per claim, what the kernel did.')
+    .command('list', 'list every lab with its title and the articles it tests', {}, async () => listCommand())
+    .option('json', { type: 'boolean', describe: 'print the result JSON on stdout instead of the report' })
+    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' });
+  for (const l of labs) {
+    y.command(l.name, `${l.title} [${l.sources.map(shortSource).join(', ')}]`, (yy) => addLabOptions(yy, l.def), async (argv) => {
+      code = await labCommand(l, argv as Record<string, unknown>);
+    });
+  }
+  await y
+    .demandCommand(1, "name a lab to run, or 'list' to see them")
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, y.terminalWidth()))
+    .fail((msg, err) => {
+      throw err ?? new UserError(`${msg.replace(/\s+/g, ' ').trim()} (see --help)`);
+    })
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UserError) {
+      process.stderr.write(`lab: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`lab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(EXIT.error);
+  },
+);

@@ -1,0 +1,161 @@
+// The object a lab's run() receives: record steps, events, snapshots, verdicts and tables; wait on ss;
+// set sysctls inside the sandbox; register teardown. Everything recorded is plain data in the result.
+import { writeFile, readFile } from 'node:fs/promises';
+import { filterSockets, type SockFilter } from './census.ts';
+import type { Host } from './host.ts';
+import { readSockets } from './host.ts';
+import type { ClaimSpec } from './lab.ts';
+import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord, Verdict } from './result.ts';
+import { formatRecord, type SockRecord } from './ss.ts';
+import { until } from './wait.ts';
+
+/** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
+export type LabMessage =
+  | { type: 'event'; event: EventRecord }
+  | { type: 'snapshot'; snapshot: SnapshotRecord; focus?: SockFilter }
+  | { type: 'progress'; text: string }
+  | { type: 'verdict'; claim: ClaimResult };
+
+export interface SnapshotOptions {
+  host?: Host;
+  /** which sockets matter for the live report (all are recorded) */
+  focus?: SockFilter;
+  /** also ask ss for the owning processes (-p) */
+  processes?: boolean;
+}
+
+export interface WaitSocketsOptions {
+  /** at least this many matching sockets (default 1) */
+  count?: number;
+  timeoutMs?: number;
+  host?: Host;
+  /** record the final observation as a snapshot with this label */
+  label?: string;
+  /** show a progress line every second while waiting */
+  progress?: boolean;
+}
+
+export class LabContext {
+  readonly events: EventRecord[] = [];
+  readonly snapshots: SnapshotRecord[] = [];
+  readonly tables: TableRecord[] = [];
+  readonly claims = new Map<string, ClaimResult>();
+  readonly sysctls: Record<string, string> = {};
+  private readonly teardown: (() => unknown)[] = [];
+  private readonly t0 = Date.now();
+
+  constructor(
+    readonly options: Record<string, unknown>,
+    readonly host: Host,
+    readonly signal: AbortSignal,
+    private readonly specs: readonly ClaimSpec[],
+    private readonly emit: (m: LabMessage) => void,
+  ) {}
+
+  /** Milliseconds since the lab started. */
+  elapsedMs(): number {
+    return Date.now() - this.t0;
+  }
+
+  /** Record an event (errno seen, kill, fault rule, step marker) and show it. */
+  event(kind: string, detail: string, data?: Record<string, unknown>, host: Host = this.host): EventRecord {
+    const ev: EventRecord = { atMs: this.elapsedMs(), host: host.name, kind, detail, ...(data ? { data } : {}) };
+    this.events.push(ev);
+    this.emit({ type: 'event', event: ev });
+    return ev;
+  }
+
+  /** Mark the start of a step of the experiment. */
+  step(title: string): void {
+    this.event('step', title);
+  }
+
+  /** A remark worth keeping in the story (not a measurement). */
+  note(text: string): void {
+    this.event('note', text);
+  }
+
+  /** A transient progress line (countdowns); not recorded. */
+  progress(text: string): void {
+    this.emit({ type: 'progress', text });
+  }
+
+  /** Take and record a named `ss -tanoH` snapshot of a host. */
+  async snapshot(label: string, o: SnapshotOptions = {}): Promise<SnapshotRecord> {
+    const host = o.host ?? this.host;
+    const sockets = await readSockets(host, { processes: o.processes });
+    return this.recordSnapshot(label, host, sockets, o.focus);
+  }
+
+  private recordSnapshot(label: string, host: Host, sockets: SockRecord[], focus?: SockFilter): SnapshotRecord {
+    const snap: SnapshotRecord = { label, host: host.name, atMs: this.elapsedMs(), sockets };
+    this.snapshots.push(snap);
+    this.emit({ type: 'snapshot', snapshot: snap, ...(focus ? { focus } : {}) });
+    return snap;
+  }
+
+  /** Poll ss until at least `count` sockets match the filter; returns them (and records a snapshot if labelled). */
+  async waitForSockets(what: string, filter: SockFilter, o: WaitSocketsOptions = {}): Promise<SockRecord[]> {
+    const host = o.host ?? this.host;
+    const count = o.count ?? 1;
+    const all = await until<SockRecord[], SockRecord[]>(
+      async () => {
+        const sockets = await readSockets(host);
+        return filterSockets(sockets, filter).length >= count ? { done: true, value: sockets } : { done: false, last: sockets };
+      },
+      {
+        what: `${count > 1 ? `${count} x ` : ''}${what}`,
+        timeoutMs: o.timeoutMs ?? 2000,
+        signal: this.signal,
+        describe: (last) => {
+          const near = last ? filterSockets(last, { ...filter, state: undefined }) : [];
+          return near.length ? near.map(formatRecord).join(' | ') : 'no matching sockets';
+        },
+        onProgress: o.progress ? (ms) => this.progress(`waiting for ${what}: ${(ms / 1000).toFixed(0)} s`) : undefined,
+      },
+    );
+    if (o.label) this.recordSnapshot(o.label, host, all, filter);
+    return filterSockets(all, filter);
+  }
+
+  /** Give a claim its verdict, computed by the lab from what it observed. */
+  verdict(id: string, verdict: Verdict, observed: string): void {
+    const spec = this.specs.find((c) => c.id === id);
+    if (!spec) throw new Error(`lab has no claim '${id}' (claims: ${this.specs.map((c) => c.id).join(', ')})`);
+    const claim: ClaimResult = { ...spec, verdict, observed };
+    this.claims.set(id, claim);
+    this.emit({ type: 'verdict', claim });
+  }
+
+  /** Add a table of evidence (e.g. a variant matrix) to the report and the writeup. */
+  table(t: TableRecord): void {
+    this.tables.push(t);
+  }
+
+  /** Register teardown; runs last-in first-out whether the lab passes, throws or is interrupted. */
+  defer(fn: () => unknown): void {
+    this.teardown.push(fn);
+  }
+
+  /** Run the registered teardown (errors are recorded, not thrown). */
+  async runTeardown(): Promise<void> {
+    while (this.teardown.length) {
+      const fn = this.teardown.pop()!;
+      try {
+        await fn();
+      } catch (err) {
+        this.event('teardown-error', err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+
+  /** Set a sysctl inside this lab's own network namespace and record the value read back. */
+  async sysctl(name: string, value: string): Promise<string> {
+    const path = `/proc/sys/${name.replace(/\./g, '/')}`;
+    await writeFile(path, value);
+    const read = (await readFile(path, 'utf8')).trim().replace(/\s+/g, ' ');
+    this.sysctls[name] = read;
+    this.event('sysctl', `${name} = ${read}`, { name, value: read });
+    return read;
+  }
+}

@@ -1,0 +1,33 @@
+// The one way the harness runs external commands: execa underneath, failures as CommandError.
+import { execa } from 'execa';
+import { CommandError } from './errors.ts';
+
+/** Run a command to completion and return its stdout; throw CommandError naming it if it fails. */
+export async function run(file: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  const shown = [file, ...args].join(' ');
+  try {
+    const r = await execa(file, args, { input: opts.input, timeout: opts.timeoutMs ?? 10_000, stripFinalNewline: false });
+    return r.stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; exitCode?: number; code?: string; shortMessage?: string };
+    const said = e.code === 'ENOENT' ? `${file}: not found` : (e.stderr || e.stdout || e.shortMessage || String(err));
+    throw new CommandError(shown, said, e.exitCode, { cause: err });
+  }
+}
+
+/** Where a program is on PATH, or undefined; used by preflight checks and `needs` of labs. */
+export async function which(program: string): Promise<string | undefined> {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  const { access, constants } = await import('node:fs/promises');
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const p = `${dir}/${program}`;
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,74 @@
+// Run one lab definition inside the current (sandboxed) process and turn whatever happened into a LabResult.
+import os from 'node:os';
+import { LabContext, type LabMessage } from './context.ts';
+import { Interrupted, LabSkip } from './errors.ts';
+import { which } from './exec.ts';
+import type { Host } from './host.ts';
+import type { LabDefinition } from './lab.ts';
+import type { LabResult, Outcome } from './result.ts';
+
+/** The kernel this run observed, as `uname -srm` would print it. */
+export function kernelName(): string {
+  return `${os.type()} ${os.release()} ${os.machine()}`;
+}
+
+/** Run `def` with validated options; teardown always runs; never throws (errors become outcome "error"). */
+export async function executeLab(
+  def: LabDefinition,
+  options: Record<string, unknown>,
+  host: Host,
+  emit: (m: LabMessage) => void,
+  signal: AbortSignal,
+): Promise<LabResult> {
+  const startedAt = new Date();
+  const ctx = new LabContext(options, host, signal, def.claims, emit);
+  let outcome: Outcome = 'ran';
+  let reason: string | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Interrupted(String(signal.reason ?? 'interrupted')));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    for (const need of def.needs ?? []) {
+      if (!(await which(need.program))) throw new LabSkip(`${need.program} is not installed; install it with: ${need.install}`);
+    }
+    for (const [name, value] of Object.entries(def.sysctls ?? {})) await ctx.sysctl(name, value);
+    await Promise.race([def.run(ctx), aborted]);
+  } catch (err) {
+    if (err instanceof LabSkip) {
+      outcome = 'skipped';
+      reason = err.message;
+    } else {
+      outcome = 'error';
+      reason = err instanceof Error ? err.message : String(err);
+    }
+    ctx.event(outcome === 'skipped' ? 'skip' : 'error', reason);
+  } finally {
+    await ctx.runTeardown();
+  }
+  const claims = def.claims.map(
+    (c) =>
+      ctx.claims.get(c.id) ?? {
+        ...c,
+        verdict: 'inconclusive' as const,
+        observed: outcome === 'ran' ? 'the lab finished without a verdict on this claim' : `no verdict: the lab ${outcome === 'skipped' ? 'was skipped' : 'stopped'} (${reason})`,
+      },
+  );
+  return {
+    lab: def.name,
+    title: def.title,
+    outcome,
+    ...(reason ? { reason } : {}),
+    kernel: kernelName(),
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    sysctls: ctx.sysctls,
+    options,
+    claims,
+    snapshots: ctx.snapshots,
+    events: ctx.events,
+    tables: ctx.tables,
+  };
+}

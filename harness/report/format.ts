@@ -1,0 +1,20 @@
+// Small text helpers shared by the console report and the writeup.
+import type { LabResult } from '../result.ts';
+
+/** Short name of a seed article: "000_c4090bf7a4c28683.txt" → "000". */
+export function shortSource(source: string): string {
+  return source.split('_')[0];
+}
+
+/** Plain-text table with padded columns. */
+export function textTable(columns: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [line(columns), ...rows.map(line)].join('\n');
+}
+
+/** The command line that reproduces a run with the same lab options. */
+export function reproduceCommand(r: Pick<LabResult, 'lab' | 'options'>): string {
+  const opts = Object.entries(r.options).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`);
+  return `npm run lab ${r.lab}${opts.length ? ` -- ${opts.join(' ')}` : ''}`;
+}

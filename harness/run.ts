@@ -1,0 +1,74 @@
+// Library entry point on the host side: run a lab in its own sandbox and get its LabResult.
+// The CLI is a thin layer over this; tests and other tools call it directly.
+import type { LabMessage } from './context.ts';
+import { kernelName } from './execute.ts';
+import { validateLabOptions } from './options.ts';
+import { findLab, type LabEntry } from './registry.ts';
+import type { LabResult } from './result.ts';
+import type { RunnerMessage } from './runner.ts';
+import { preflight, spawnRunner } from './sandbox.ts';
+
+export interface RunLabRequest {
+  /** a lab name from labs/, or an entry (tests pass fixtures this way) */
+  lab: string | LabEntry;
+  options?: Record<string, unknown>;
+  onMessage?: (m: LabMessage) => void;
+  /** the runner's own stderr/stdout lines, prefixed "[runner]" */
+  onOutput?: (line: string) => void;
+  /** abort = interrupt the lab (it tears down and reports outcome "error", reason interrupted) */
+  signal?: AbortSignal;
+  /** called once the runner process exists (tests use its pid) */
+  onSpawn?: (pid: number) => void;
+}
+
+/** Run one lab in a fresh sandbox; resolves with its result (outcome "error" if the runner died). */
+export async function runLab(req: RunLabRequest): Promise<LabResult> {
+  const entry = typeof req.lab === 'string' ? await findLab(req.lab) : req.lab;
+  const options = validateLabOptions(entry.def, req.options ?? {});
+  await preflight();
+  const started = new Date();
+  const child = spawnRunner({ module: entry.module, options });
+  if (child.pid !== undefined) req.onSpawn?.(child.pid);
+  const output: string[] = [];
+  const onText = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      output.push(line);
+      req.onOutput?.(`[runner] ${line}`);
+    }
+  };
+  child.stdout?.on('data', onText);
+  child.stderr?.on('data', onText);
+  let result: LabResult | undefined;
+  child.on('message', (m: RunnerMessage) => {
+    if (m.type === 'result') result = m.result;
+    else req.onMessage?.(m);
+  });
+  const interrupt = () => child.kill('SIGINT');
+  req.signal?.addEventListener('abort', interrupt, { once: true });
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (err) => {
+      output.push(err.message);
+      resolve({ code: null, signal: null });
+    });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  req.signal?.removeEventListener('abort', interrupt);
+  if (result) return result;
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return {
+    lab: entry.name,
+    title: entry.title,
+    outcome: 'error',
+    reason: `the lab's sandbox process ${how} before reporting a result${output.length ? `: ${output.slice(-3).join(' | ')}` : ''}`,
+    kernel: kernelName(),
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    sysctls: {},
+    options,
+    claims: entry.def.claims.map((c) => ({ ...c, verdict: 'inconclusive', observed: 'no verdict: the lab did not finish' })),
+    snapshots: [],
+    events: [],
+    tables: [],
+  };
+}

@@ -1,0 +1,55 @@
+// Host side of the sandbox: check that this machine can make one, and start a lab's runner inside a
+// fresh user + network namespace (rootless: `unshare --user --map-root-user --net`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { UserError } from './errors.ts';
+import { which } from './exec.ts';
+import type { RunnerJob } from './runner.ts';
+
+const SETUP_HINT = "run 'scripts/setup.sh' (as root) or 'sudo apt-get install iproute2 util-linux'";
+const REQUIRED = [
+  { program: 'unshare', pkg: 'util-linux' },
+  { program: 'ss', pkg: 'iproute2' },
+  { program: 'ip', pkg: 'iproute2' },
+];
+
+let checked: Promise<void> | undefined;
+
+/** Make sure unshare, ss and ip exist and that a user+net namespace can be made; UserError says what to do. */
+export function preflight(): Promise<void> {
+  checked ??= (async () => {
+    for (const r of REQUIRED) {
+      if (!(await which(r.program))) throw new UserError(`'${r.program}' (package ${r.pkg}) is not installed: ${SETUP_HINT}`);
+    }
+    const probe = await execa('unshare', ['--user', '--map-root-user', '--net', 'true'], { reject: false, timeout: 5000 });
+    if (probe.exitCode !== 0) {
+      const said = (probe.stderr || probe.shortMessage || '').trim().split('\n')[0];
+      throw new UserError(
+        `cannot create a user + network namespace (${said}): allow unprivileged user namespaces ` +
+          "('sysctl -w kernel.unprivileged_userns_clone=1', or on Ubuntu 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0') or run as root",
+      );
+    }
+  })();
+  checked.catch(() => {
+    checked = undefined;
+  });
+  return checked;
+}
+
+const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
+const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
+
+/** Start the runner for one lab inside a new namespace; messages arrive on the IPC channel. */
+export function spawnRunner(job: RunnerJob): ChildProcess {
+  return spawn(
+    'unshare',
+    ['--user', '--map-root-user', '--net', '--', process.execPath, '--import', TSX_LOADER, RUNNER, JSON.stringify(job)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+    },
+  );
+}

@@ -1,0 +1,54 @@
+// Write runs to disk: results/<run-id>/<lab>/{result.json, writeup.md, snapshots/*.txt}. Never overwrites.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabResult } from './result.ts';
+import { formatRecord } from './ss.ts';
+import { renderWriteup } from './report/writeup.ts';
+
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+/** A new, unique run id: UTC time to the second plus 4 random hex digits, e.g. 20261121-093012-a1b2. */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Create a fresh run folder under root; an existing folder is never reused. */
+export async function createRunDir(root = DEFAULT_RESULTS_DIR): Promise<string> {
+  await mkdir(root, { recursive: true });
+  for (let i = 0; i < 10; i++) {
+    const dir = path.join(root, newRunId());
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`could not create a new run folder under ${root}`);
+}
+
+function fileSafe(label: string): string {
+  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+/** Write one lab's result into the run folder; returns the lab folder. */
+export async function writeLabResult(runDir: string, result: LabResult): Promise<string> {
+  const dir = path.join(runDir, result.lab);
+  await mkdir(dir); // fails if it exists: a run never overwrites a lab's earlier result
+  await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  await writeFile(path.join(dir, 'writeup.md'), renderWriteup(result));
+  if (result.snapshots.length) {
+    const snaps = path.join(dir, 'snapshots');
+    await mkdir(snaps);
+    let i = 0;
+    for (const s of result.snapshots) {
+      const name = `${String(++i).padStart(2, '0')}-${s.host}-${fileSafe(s.label)}.txt`;
+      const body = `# ${s.label} (host ${s.host}, +${s.atMs} ms, ${s.sockets.length} sockets)\n${s.sockets.map(formatRecord).join('\n')}\n`;
+      await writeFile(path.join(snaps, name), body);
+    }
+  }
+  return dir;
+}
