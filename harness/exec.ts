@@ -15,12 +15,17 @@ export async function run(file: string, args: readonly string[], opts: { input?:
   }
 }
 
-/** Where a program is on PATH, or undefined; used by preflight checks and `needs` of labs. */
+/** PATH plus the sbin folders, where ip and nft live but which a non-root user's PATH often lacks. */
+export function toolPath(base = process.env.PATH ?? ''): string {
+  const dirs = base.split(':').filter(Boolean);
+  for (const extra of ['/usr/sbin', '/sbin']) if (!dirs.includes(extra)) dirs.push(extra);
+  return dirs.join(':');
+}
+
+/** Where a program is on toolPath(), or undefined; used by preflight checks and `needs` of labs. */
 export async function which(program: string): Promise<string | undefined> {
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   const { access, constants } = await import('node:fs/promises');
-  for (const dir of dirs) {
-    if (!dir) continue;
+  for (const dir of toolPath().split(':')) {
     const p = `${dir}/${program}`;
     try {
       await access(p, constants.X_OK);

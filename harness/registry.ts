@@ -35,9 +35,14 @@ export function listLabs(): Promise<LabEntry[]> {
     const entries: LabEntry[] = [];
     for (const f of files) {
       const module = path.join(LABS_DIR, f);
-      const def = await loadLabModule(module);
-      if (def.name !== f.replace(/\.ts$/, '')) throw new Error(`lab in ${f} is named '${def.name}'; a lab's name must be its file name`);
-      entries.push({ name: def.name, title: def.title, sources: sourcesOf(def), module, def });
+      try {
+        const def = await loadLabModule(module);
+        if (def.name !== f.replace(/\.ts$/, '')) throw new Error(`it is named '${def.name}'; a lab's name must be its file name`);
+        entries.push({ name: def.name, title: def.title, sources: sourcesOf(def), module, def });
+      } catch (err) {
+        // one broken lab file must not take every other lab down with it
+        process.stderr.write(`lab: warning: labs/${f} is left out: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+      }
     }
     return entries;
   })();

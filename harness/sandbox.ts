@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { UserError } from './errors.ts';
-import { which } from './exec.ts';
+import { toolPath, which } from './exec.ts';
 import type { RunnerJob } from './runner.ts';
 
 const SETUP_HINT = "run 'scripts/setup.sh' (as root) or 'sudo apt-get install iproute2 util-linux'";
@@ -24,12 +24,13 @@ export function preflight(): Promise<void> {
     for (const r of REQUIRED) {
       if (!(await which(r.program))) throw new UserError(`'${r.program}' (package ${r.pkg}) is not installed: ${SETUP_HINT}`);
     }
-    const probe = await execa('unshare', ['--user', '--map-root-user', '--net', 'true'], { reject: false, timeout: 5000 });
+    const probe = await execa('unshare', ['--user', '--map-root-user', '--net', 'true'], { reject: false, timeout: 5000, env: { PATH: toolPath() } });
     if (probe.exitCode !== 0) {
       const said = (probe.stderr || probe.shortMessage || '').trim().split('\n')[0];
       throw new UserError(
         `cannot create a user + network namespace (${said}): allow unprivileged user namespaces ` +
-          "('sysctl -w kernel.unprivileged_userns_clone=1', or on Ubuntu 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0') or run as root",
+          "('sysctl -w kernel.unprivileged_userns_clone=1' and a non-zero user.max_user_namespaces; on Ubuntu also " +
+          "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'), or run as root",
       );
     }
   })();
@@ -49,7 +50,7 @@ export function spawnRunner(job: RunnerJob): ChildProcess {
     ['--user', '--map-root-user', '--net', '--', process.execPath, '--import', TSX_LOADER, RUNNER, JSON.stringify(job)],
     {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+      env: { ...process.env, PATH: toolPath(), TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
     },
   );
 }

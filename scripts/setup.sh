@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up tcp-lab on a fresh Debian/Ubuntu machine: the system tools the labs use (installed with apt-get
+# when missing), then the npm dependencies (npm ci). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# program -> Debian package
+declare -A NEED=(
+  [ss]=iproute2 [ip]=iproute2 [tc]=iproute2
+  [unshare]=util-linux [nsenter]=util-linux [prlimit]=util-linux
+  [nft]=nftables
+  [nstat]=iproute2
+)
+missing=()
+for prog in "${!NEED[@]}"; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$prog" >/dev/null 2>&1 || missing+=("${NEED[$prog]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "setup: installing system packages: $pkgs"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+else
+  echo "setup: system packages already present"
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<5)) { console.error("setup: Node >= 20.5 is required, found "+process.versions.node); process.exit(1) }'
+echo "setup: npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+echo "setup: done. Try: npm run lab list"

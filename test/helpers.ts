@@ -1,0 +1,81 @@
+// Shared by the integration tests: run a lab for real and read its evidence back out of the result.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { filterSockets, type SockFilter } from '../harness/census.ts';
+import type { EventRecord, LabResult, SnapshotRecord } from '../harness/result.ts';
+import { runLab } from '../harness/run.ts';
+import { assertContract } from './schema.ts';
+
+/** Run a lab in its own sandbox, as the CLI would, and return its result; fails the test on outcome "error". */
+export async function runForTest(lab: string, options: Record<string, unknown> = {}): Promise<LabResult> {
+  const output: string[] = [];
+  let pid: number | undefined;
+  const result = await runLab({ lab, options, onOutput: (l) => output.push(l), onSpawn: (p) => (pid = p) });
+  if (result.outcome === 'error') throw new Error(`lab ${lab} ended in error: ${result.reason}\n${output.join('\n')}`);
+  if (pid !== undefined) await expectGone(pid);
+  assertContract(result);
+  return result;
+}
+
+/** The snapshot with this label (throws if the lab did not record it). */
+export function snapshotNamed(r: LabResult, label: string): SnapshotRecord {
+  const s = r.snapshots.find((x) => x.label === label);
+  if (!s) throw new Error(`no snapshot '${label}' in ${r.lab}; have: ${r.snapshots.map((x) => x.label).join(', ')}`);
+  return s;
+}
+
+/** How many sockets of a snapshot match the filter. */
+export function countIn(s: SnapshotRecord, f: SockFilter): number {
+  return filterSockets(s.sockets, f).length;
+}
+
+/** Events of one kind, optionally whose data matches every given field. */
+export function eventsOf(r: LabResult, kind: string, match: Record<string, unknown> = {}): EventRecord[] {
+  return r.events.filter((e) => e.kind === kind && Object.entries(match).every(([k, v]) => e.data?.[k] === v));
+}
+
+export function verdictOf(r: LabResult, claimId: string): string {
+  const c = r.claims.find((x) => x.id === claimId);
+  if (!c) throw new Error(`no claim ${claimId} in ${r.lab}`);
+  return c.verdict;
+}
+
+/** Has the process exited? (A zombie has: it holds no sockets or namespaces, only its exit status.) */
+export function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/** Wait (up to 3 s) for a process to exit; throws if it is still running. */
+export async function expectGone(pid: number, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (exited(pid)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`process ${pid} still exists ${timeoutMs} ms after the lab ended`);
+}
+
+/** The network namespace a process is in ("net:[4026532…]"), or undefined if it is gone. */
+export function netnsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process still in the given network namespace (empty once the namespace is gone). */
+export function processesInNetns(ns: string): number[] {
+  const out = execFileSync('sh', ['-c', 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(readlink $p/ns/net 2>/dev/null)"; done'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([, n]) => n === ns)
+    .map(([p]) => Number(p))
+    .filter((p) => !exited(p));
+}

@@ -1,0 +1,77 @@
+// The sandbox leaves nothing behind: not after SIGKILL of the harness, not after Ctrl-C, not after a lab throws.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { expectGone, netnsOf, processesInNetns } from '../helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const hostFinTimeout = () => readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim();
+
+function startHarness(mode: 'wait' | 'throw'): { child: ChildProcess; lines: string[]; line: (re: RegExp) => Promise<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/host-harness.ts', mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(l);
+      for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l);
+    }
+  });
+  const line = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const hit = lines.find((l) => re.test(l));
+      if (hit) return resolve(hit);
+      waiters.push({ re, resolve });
+      child.on('close', () => reject(new Error(`harness exited without printing ${re}; output: ${lines.join(' | ')}`)));
+    });
+  return { child, lines, line };
+}
+
+/** The runner's pid and namespace once the lab holds its sockets (it is still blocked there in 'wait' mode). */
+async function readyRunner(h: ReturnType<typeof startHarness>): Promise<{ pid: number; ns: string }> {
+  const pid = Number((await h.line(/^READY \d+/)).split(' ')[1]);
+  const ns = netnsOf(pid)!;
+  expect(ns).toMatch(/^net:\[\d+\]$/);
+  expect(ns).not.toBe(netnsOf(process.pid)); // the lab really is in a namespace of its own
+  expect(processesInNetns(ns)).toEqual([pid]);
+  return { pid, ns };
+}
+
+describe('sandbox cleanup', () => {
+  it('SIGKILL of the harness mid-lab leaves no process and no namespace', async () => {
+    const before = hostFinTimeout();
+    const h = startHarness('wait');
+    const { pid, ns } = await readyRunner(h);
+    h.child.kill('SIGKILL');
+    await expectGone(pid);
+    expect(processesInNetns(ns)).toEqual([]);
+    expect(hostFinTimeout()).toBe(before); // the lab set 7 inside its namespace only
+  });
+
+  it('Ctrl-C (SIGINT) stops the lab, runs its teardown and reports it as interrupted', async () => {
+    const h = startHarness('wait');
+    const { pid, ns } = await readyRunner(h);
+    h.child.kill('SIGINT');
+    const result = JSON.parse((await h.line(/^RESULT /)).slice(7));
+    expect(result.outcome).toBe('error');
+    expect(result.reason).toMatch(/interrupted/);
+    expect(result.events).toContain('note'); // "teardown ran"
+    await expectGone(pid);
+    expect(processesInNetns(ns)).toEqual([]);
+  });
+
+  it('a lab that throws is reported as an error, torn down, and leaves nothing', async () => {
+    const h = startHarness('throw');
+    const pid = Number((await h.line(/^READY \d+/)).split(' ')[1]);
+    const result = JSON.parse((await h.line(/^RESULT /)).slice(7));
+    expect(result).toMatchObject({ outcome: 'error', reason: 'boom: the fixture lab failed on purpose' });
+    expect(result.events).toEqual(expect.arrayContaining(['error', 'note']));
+    await expectGone(pid);
+  });
+});

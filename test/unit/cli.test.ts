@@ -1,0 +1,76 @@
+// The CLI as a user meets it: help, list, and one-line errors with exit 2 for every kind of bad input.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function cli(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  const argv = [...wrap, process.execPath, '--import', 'tsx', 'harness/cli/main.ts', ...args];
+  return new Promise((resolve) => {
+    execFile(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function expectOneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^lab: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('lab CLI', () => {
+  it('lists every lab with its title and articles', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^time-wait-restart\s+Restart a listener over TIME-WAIT.*\[articles 001, 000\]$/m);
+  });
+
+  it('--help lists the labs and the global options', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/time-wait-restart/);
+    expect(r.stdout).toMatch(/--json/);
+  });
+
+  it('<lab> --help explains the lab options and claims', async () => {
+    const r = await cli(['time-wait-restart', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--old .*\[one of: none, reuseaddr, reuseport, both\]/);
+    expect(r.stdout).toMatch(/--connections/);
+    expect(r.stdout).toMatch(/Claims tested:/);
+  });
+
+  it('unknown lab: one line naming the closest labs, exit 2', async () => {
+    expectOneLineError(await cli(['time-wait-restrat']), /unknown lab 'time-wait-restrat'; did you mean time-wait-restart[,?]/);
+  });
+
+  it('bad option value: names the option, the value and the accepted values', async () => {
+    expectOneLineError(await cli(['time-wait-restart', '--old', 'sometimes']), /option --old: 'sometimes' is not valid; expected one of none, reuseaddr, reuseport, both/);
+    expectOneLineError(await cli(['time-wait-restart', '--connections', '0']), /option --connections: '0' is not valid; expected a whole number from 1 to 200/);
+  });
+
+  it('unknown flag and missing command', async () => {
+    expectOneLineError(await cli(['time-wait-restart', '--colour', 'red']), /Unknown argument: colour/);
+    expectOneLineError(await cli([]), /name a lab to run, or 'list'/);
+  });
+
+  it('missing unshare: says which package to install', async () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'tcplab-nobin-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    expectOneLineError(await cli(['time-wait-restart'], { PATH: bin }), /'unshare' \(package util-linux\) is not installed: run 'scripts\/setup.sh'/);
+  });
+
+  it('no user namespaces allowed: says why and what to do', async () => {
+    // A real refusal, made inside a throwaway user namespace whose own limit is set to zero (the host is untouched).
+    const r = await cli(['time-wait-restart'], {}, ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh']);
+    expectOneLineError(r, /cannot create a user \+ network namespace \(.*\): allow unprivileged user namespaces/);
+  });
+});

@@ -1,0 +1,89 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { finalReport, liveReporter } from '../../harness/report/console.ts';
+import { reproduceCommand } from '../../harness/report/format.ts';
+import { renderWriteup } from '../../harness/report/writeup.ts';
+import type { LabResult } from '../../harness/result.ts';
+import { parseSs } from '../../harness/ss.ts';
+import { createRunDir, newRunId, writeLabResult } from '../../harness/store.ts';
+import { assertContract } from '../schema.ts';
+
+const sockets = parseSs(readFileSync(new URL('../fixtures/ss-tanoH-mixed.txt', import.meta.url), 'utf8'));
+const result: LabResult = {
+  lab: 'demo',
+  title: 'Demo lab',
+  outcome: 'ran',
+  kernel: 'Linux 6.18.0 x86_64',
+  startedAt: '2026-11-21T09:00:00.000Z',
+  durationMs: 42,
+  sysctls: { 'net.ipv4.tcp_fin_timeout': '3' },
+  options: { old: ['none', 'both'], port: 9000 },
+  claims: [{ id: 'c1', source: '000_c4090bf7a4c28683.txt', statement: 'A claim | with a pipe.', verdict: 'refuted', observed: 'bind ok over 2 TIME-WAIT' }],
+  snapshots: [{ label: 'before restart', host: 'sandbox', atMs: 5, sockets }],
+  events: [
+    { atMs: 1, host: 'sandbox', kind: 'step', detail: 'open the listener' },
+    { atMs: 7, host: 'sandbox', kind: 'bind', detail: 'bind EADDRINUSE', data: { bind: 'EADDRINUSE' } },
+  ],
+  tables: [{ title: 'Matrix', columns: ['old \\ new', 'none'], rows: [['none', 'bind EADDRINUSE']] }],
+};
+
+describe('writeup.md', () => {
+  const md = renderWriteup(result);
+  it('tells the claims, verdicts, evidence and steps in order', () => {
+    expect(md).toMatch(/^# Demo lab\n/);
+    expect(md).toContain('reproduce: `npm run lab demo -- --old none,both --port 9000`');
+    expect(md).toContain('`net.ipv4.tcp_fin_timeout = 3`');
+    expect(md).toContain('| c1 | 000 | **refuted** | bind ok over 2 TIME-WAIT |');
+    expect(md).toContain('A claim | with a pipe.');
+    expect(md).toContain('| none | bind EADDRINUSE |');
+    const step = md.indexOf('**open the listener**');
+    const snap = md.indexOf('"before restart"');
+    const bind = md.indexOf('- bind (sandbox): bind EADDRINUSE');
+    expect(step).toBeGreaterThan(0);
+    expect(snap).toBeGreaterThan(step);
+    expect(bind).toBeGreaterThan(snap);
+    expect(md).toContain('TIME_WAIT 1'); // RFC names next to ss's
+  });
+});
+
+describe('console report', () => {
+  it('prints steps, focused ss lines and a verdict row per claim', () => {
+    let out = '';
+    const p = { write: (t: string) => void (out += t), isTTY: false };
+    const live = liveReporter(p);
+    live({ type: 'event', event: result.events[0] });
+    live({ type: 'snapshot', snapshot: result.snapshots[0], focus: { state: 'TIME-WAIT' } });
+    finalReport(p, result, 'results/x/demo');
+    expect(out).toContain('▶ open the listener');
+    expect(out).toMatch(/ss -tanoH \[before restart\] on sandbox: ESTAB 4, .*; 1 shown\n {4}TIME-WAIT .*timer:\(timewait,59sec,0\)\n/);
+    expect(out).not.toMatch(/\n {4}LISTEN/);
+    expect(out).toMatch(/c1\s+000\s+refuted\s+bind ok over 2 TIME-WAIT/);
+    expect(out).toContain('results: results/x/demo');
+  });
+  it('reproduceCommand without options', () => expect(reproduceCommand({ lab: 'x', options: {} })).toBe('npm run lab x'));
+});
+
+describe('results store', () => {
+  it('gives every run a new folder and never overwrites a lab result', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tcplab-store-'));
+    const a = await createRunDir(root);
+    const b = await createRunDir(root);
+    expect(a).not.toBe(b);
+    expect(newRunId(new Date('2026-11-21T09:30:12Z'))).toMatch(/^20261121-093012-[0-9a-f]{4}$/);
+    const dir = await writeLabResult(a, result);
+    expect(readdirSync(dir).sort()).toEqual(['result.json', 'snapshots', 'writeup.md']);
+    expect(readdirSync(path.join(dir, 'snapshots'))).toEqual(['01-sandbox-before-restart.txt']);
+    await expect(writeLabResult(a, result)).rejects.toThrow(/EEXIST/);
+  });
+});
+
+describe('result contract (harness/result.schema.json)', () => {
+  it('accepts a well-formed result', () => expect(() => assertContract(result)).not.toThrow());
+  it('rejects an unknown verdict and a missing field', () => {
+    expect(() => assertContract({ ...result, claims: [{ ...result.claims[0], verdict: 'maybe' as never }] })).toThrow(/verdict/);
+    const { kernel: _k, ...noKernel } = result;
+    expect(() => assertContract(noKernel as LabResult)).toThrow(/kernel/);
+  });
+});
