@@ -75,3 +75,17 @@ describe('sandbox cleanup', () => {
     await expectGone(pid);
   });
 });
+
+describe('a lab that cannot run here', () => {
+  it('is skipped with the reason and the install command, its claims inconclusive', async () => {
+    const { loadLabModule } = await import('../../harness/registry.ts');
+    const { runLab } = await import('../../harness/run.ts');
+    const module = fileURLToPath(new URL('../fixtures/labs/needs-missing.ts', import.meta.url));
+    const def = await loadLabModule(module);
+    const r = await runLab({ lab: { name: def.name, title: def.title, sources: [], module, def } });
+    expect(r.outcome).toBe('skipped');
+    expect(r.reason).toBe('tcplab-no-such-tool is not installed; install it with: apt-get install -y tcplab-no-such-tool');
+    expect(r.claims.map((c) => c.verdict)).toEqual(['inconclusive']);
+    expect(r.claims[0].observed).toMatch(/was skipped/);
+  });
+});
