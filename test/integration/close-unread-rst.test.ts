@@ -1,0 +1,50 @@
+// Runs close-unread-rst for real: the verdicts must match the client's Recv-Q before close(), what ss shows of
+// both ends after it, the namespace's RST counters around it and what the server's recv(2) returned.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabResult } from '../../harness/result.ts';
+import type { SockRecord } from '../../harness/ss.ts';
+import { eventsOf, expectGone, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
+
+const PORT = 9310;
+const BYTES = 1234;
+
+describe('close-unread-rst (real kernel)', () => {
+  let r: LabResult;
+  let clientPid = 0;
+  beforeAll(async () => {
+    r = await runForTest('close-unread-rst', { port: PORT, bytes: BYTES });
+    clientPid = eventsOf(r, 'actor-spawn', { actor: 'client' })[0].data!.pid as number;
+  });
+
+  function evidence(name: 'unread' | 'all-read') {
+    const before = snapshotNamed(r, `${name}: before close`);
+    const client = before.sockets.find((s) => s.users?.some((u) => u.pid === clientPid))!;
+    const after = snapshotNamed(r, `${name}: after close`);
+    const same = (s: SockRecord) => s.local === client.local && s.peer === client.peer;
+    const mirror = (s: SockRecord) => s.local === client.peer && s.peer === client.local;
+    const counters = eventsOf(r, 'counters').find((e) => e.data!.label === `${name}: client close()`)!.data!;
+    const reads = eventsOf(r, 'syscall', { case: name, side: 'server' }).map((e) => e.data!);
+    return { client, clientAfter: after.sockets.filter(same), serverAfter: after.sockets.filter(mirror), counters, reads };
+  }
+
+  it('ran both cases with the actors gone afterwards', async () => {
+    expect(r.outcome).toBe('ran');
+    for (const e of eventsOf(r, 'actor-spawn')) await expectGone(e.data!.pid as number);
+  });
+
+  it('unread: RST verdict ⇔ Recv-Q held the bytes, both ends vanished, an RST was counted and recv() got ECONNRESET', () => {
+    const x = evidence('unread');
+    expect(x.client.recvQ).toBe(BYTES);
+    const rst = x.clientAfter.length === 0 && x.serverAfter.length === 0 && (x.counters['Tcp.OutRsts'] as number) >= 1 &&
+      (x.counters['TcpExt.TCPAbortOnClose'] as number) >= 1 && x.reads[0].errno === 'ECONNRESET';
+    expect(verdictOf(r, 'unread-close-sends-rst')).toBe(rst ? 'confirmed' : expect.not.stringMatching(/^confirmed$/));
+  });
+
+  it('all read: FIN verdict ⇔ empty Recv-Q, client FIN-WAIT-2 (orphan), server CLOSE-WAIT, no RST, recv() = EOF', () => {
+    const x = evidence('all-read');
+    expect(x.client.recvQ).toBe(0);
+    const fin = x.clientAfter[0]?.state === 'FIN-WAIT-2' && !x.clientAfter[0].users?.length && x.serverAfter[0]?.state === 'CLOSE-WAIT' &&
+      x.counters['Tcp.OutRsts'] === 0 && x.reads[0].ret === 0;
+    expect(verdictOf(r, 'read-close-sends-fin')).toBe(fin ? 'confirmed' : 'refuted');
+  });
+});
