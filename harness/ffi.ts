@@ -21,6 +21,7 @@ export const TCP_KEEPCNT = 6;
 export const TCP_LINGER2 = 8;
 export const TCP_USER_TIMEOUT = 18;
 const PR_SET_PDEATHSIG = 1;
+export const CLONE_NEWNET = 0x40000000;
 
 let lib: ReturnType<typeof bindLibc> | undefined;
 
@@ -35,6 +36,8 @@ function bindLibc() {
     close: libc.func('int close(int fd)'),
     shutdown: libc.func('int shutdown(int fd, int how)'),
     prctl: libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    setns: libc.func('int setns(int fd, int nstype)'),
+    unshare: libc.func('int unshare(int flags)'),
   };
 }
 
@@ -43,7 +46,9 @@ function libc() {
   return lib;
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+// first name wins where two share a number: EAGAIN (not EWOULDBLOCK), EDEADLK, ENOTSUP/EOPNOTSUPP as Node lists them
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(osConstants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
 
 /** errno number → its symbolic name (EADDRINUSE ...). */
 export function errnoName(n: number): string {
@@ -152,4 +157,14 @@ export function shutdownFd(fd: number, how: 0 | 1 | 2): void {
 /** Ask the kernel to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG). */
 export function dieWithParent(signal = 9): void {
   check('prctl', libc().prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0));
+}
+
+/** setns(2): move the calling thread (Node's main thread) into the namespace behind fd (topologies). */
+export function setNamespace(fd: number, nstype = CLONE_NEWNET): void {
+  check('setns', libc().setns(fd, nstype));
+}
+
+/** unshare(2): give the calling thread new namespaces (CLONE_NEWNET: a fresh, empty network namespace). */
+export function unshareNamespace(flags = CLONE_NEWNET): void {
+  check('unshare', libc().unshare(flags));
 }

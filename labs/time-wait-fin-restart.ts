@@ -1,0 +1,124 @@
+// Tests: when the TIME-WAIT side receives the peer's FIN again (its last ACK was lost), the TIME-WAIT timer
+// starts over from 60 s. The final ACK is dropped with nftables so the peer (LAST-ACK) retransmits its FIN.
+import { filterSockets } from '../harness/census.ts';
+import { counterDelta, formatDelta, readCounters } from '../harness/counters.ts';
+import type { LabContext } from '../harness/context.ts';
+import { Faults } from '../harness/faults.ts';
+import { readSockets } from '../harness/host.ts';
+import { defineLab } from '../harness/lab.ts';
+import { closeActively, connect, listen } from '../harness/sockets.ts';
+import { until } from '../harness/wait.ts';
+
+const A000 = '000_c4090bf7a4c28683.txt';
+const HOST = '127.0.0.1';
+
+interface Sample {
+  atMs: number;
+  /** the client's TIME-WAIT timer as ss printed it (whole seconds above 10 s) */
+  twMs?: number;
+  lastAckTimer?: string;
+}
+
+export default defineLab({
+  name: 'time-wait-fin-restart',
+  title: 'A FIN received again in TIME-WAIT restarts the 60 s timer',
+  description:
+    'The client closes a loopback connection first. An nftables rule drops its final ACK, so the server stays in ' +
+    'LAST-ACK and retransmits its FIN; tcp_rto_min_us is raised inside the sandbox so the first retransmission ' +
+    'comes seconds later, long enough to see the client\'s TIME-WAIT timer count down in ss (which prints whole ' +
+    'seconds) before the retransmitted FIN arrives. ss is sampled every 100 ms on both sides.',
+  claims: [
+    {
+      id: 'fin-restarts-timer',
+      source: A000,
+      statement: 'When the side in TIME-WAIT receives the peer\'s FIN again, its 2MSL timer starts over.',
+    },
+  ],
+  needs: [{ program: 'nft', install: 'apt-get install -y nftables' }],
+  options: {
+    port: { type: 'number', min: 1024, max: 65000, default: 9300, describe: 'listening port' },
+    'rto-ms': { type: 'number', min: 200, max: 10000, default: 3000, describe: 'tcp_rto_min (ms) in the sandbox: when the server retransmits its FIN' },
+  },
+  async run(ctx: LabContext) {
+    const port = ctx.options.port as number;
+    const rtoMs = ctx.options['rto-ms'] as number;
+    await ctx.sysctl('net.ipv4.tcp_rto_min_us', String(rtoMs * 1000));
+    const faults = await Faults.open(ctx);
+    const listener = await listen({ host: HOST, port, reuseaddr: true });
+    ctx.defer(() => listener.close());
+    const client = await connect(port, HOST);
+    await listener.nextConnection();
+    const cport = client.localPort!;
+
+    ctx.step(`drop the client's pure ACKs to :${port} (its final ACK, and any re-ACK), then close from the client`);
+    const rule = await faults.drop({ kind: 'fin-ack', fromPort: cport, toPort: port }, 'the last ACK of the close');
+    const before = await readCounters();
+    await closeActively(client);
+    await ctx.waitForSockets(`TIME-WAIT on client port ${cport}`, { localPort: cport, state: 'TIME-WAIT' }, { label: 'client in TIME-WAIT, server in LAST-ACK' });
+
+    ctx.step('sample both sides every 100 ms until the TIME-WAIT timer goes back up (or the server gave up)');
+    const samples: Sample[] = [];
+    let jump: { from: Sample; to: Sample } | undefined;
+    await until(
+      async () => {
+        const sockets = await readSockets(ctx.host);
+        const [tw] = filterSockets(sockets, { localPort: cport, state: 'TIME-WAIT' });
+        const [la] = filterSockets(sockets, { localPort: port, peerPort: cport, state: 'LAST-ACK' });
+        const s: Sample = { atMs: ctx.elapsedMs(), twMs: tw?.timer?.remainingMs, lastAckTimer: la?.timer?.raw };
+        const prev = samples.at(-1);
+        samples.push(s);
+        if (prev && prev.twMs !== undefined && s.twMs !== undefined && s.twMs > prev.twMs) {
+          jump = { from: prev, to: s };
+          return { done: true, value: s };
+        }
+        return !tw ? { done: true, value: s } : { done: false, last: s };
+      },
+      {
+        what: 'the TIME-WAIT timer going back up',
+        timeoutMs: rtoMs * 3 + 3000,
+        intervalMs: 100,
+        signal: ctx.signal,
+        describe: (l) => JSON.stringify(l),
+        onProgress: (ms, l) => ctx.progress(`client TIME-WAIT timer ${l?.twMs !== undefined ? `${l.twMs / 1000} s` : '?'}; server LAST-ACK ${l?.lastAckTimer ?? 'gone'} [${(ms / 1000).toFixed(0)} s]`),
+      },
+    );
+    const dropped = await faults.packets(rule);
+    const delta = counterDelta(before, await readCounters(), ['Tcp.RetransSegs', 'TcpExt.TCPLossProbes', 'TcpExt.TCPTimeouts', 'Tcp.OutSegs']);
+    ctx.event('counters', `while waiting: ${formatDelta(delta)}`, delta);
+    await ctx.snapshot('after the retransmitted FIN', { focus: { port } });
+    await faults.lift(rule, 'done');
+
+    // the countdown, one row per change of either timer
+    const rows: string[][] = [];
+    for (const s of samples) {
+      const last = rows.at(-1);
+      const row = [`${(s.atMs / 1000).toFixed(1)} s`, s.twMs !== undefined ? `${s.twMs / 1000} s` : 'gone', s.lastAckTimer ?? 'gone'];
+      if (!last || last[1] !== row[1]) rows.push(row);
+    }
+    ctx.table({
+      title: `Client TIME-WAIT timer vs server LAST-ACK (final ACK dropped, tcp_rto_min ${rtoMs} ms)`,
+      columns: ['lab time', 'client TIME-WAIT timer (ss)', 'server LAST-ACK timer (ss)'],
+      rows,
+      note: `nft dropped ${dropped} ACK segment(s) from :${cport}.`,
+    });
+
+    // the server's FIN went out again: the kernel counts the retransmission (a tail-loss probe or an RTO),
+    // and the client, in TIME-WAIT, answered it with a second ACK that the rule also dropped
+    const resent = (delta['Tcp.RetransSegs'] ?? 0) >= 1 && dropped >= 2;
+    const minTw = Math.min(...samples.filter((s) => s.twMs !== undefined).map((s) => s.twMs!));
+    const how = `server FIN retransmissions: Tcp.RetransSegs +${delta['Tcp.RetransSegs'] ?? 0} (TCPLossProbes +${delta['TcpExt.TCPLossProbes'] ?? 0}, TCPTimeouts +${delta['TcpExt.TCPTimeouts'] ?? 0}); nft dropped ${dropped} ACK(s) from the client (the final one${dropped >= 2 ? ' and the re-ACK of the repeated FIN' : ''})`;
+    if (jump && resent) {
+      ctx.event('restart', `TIME-WAIT timer went from ${jump.from.twMs! / 1000} s to ${jump.to.twMs! / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s`, { ...jump });
+      ctx.verdict(
+        'fin-restarts-timer',
+        'confirmed',
+        `The client's TIME-WAIT timer counted down to ${minTw / 1000} s, then went back to ${jump.to.twMs! / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s, when the server (LAST-ACK) re-sent its FIN; ${how}. ` +
+          'The kernel re-arms the timer with the full TCP_TIMEWAIT_LEN (60 s) when a FIN arrives again in TIME-WAIT (tcp_timewait_state_process).',
+      );
+    } else if (resent) {
+      ctx.verdict('fin-restarts-timer', 'refuted', `The FIN came again (${how}) but the TIME-WAIT timer never went up (lowest ${minTw / 1000} s, ${samples.length} samples).`);
+    } else {
+      ctx.verdict('fin-restarts-timer', 'inconclusive', `no repeated FIN was seen (${how}); ${samples.length} samples`);
+    }
+  },
+});
