@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listLabs } from '../harness/registry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -14,7 +15,7 @@ if (!Number.isInteger(runs) || runs < 1) {
   console.error('bench: --runs takes a whole number >= 1');
   process.exit(2);
 }
-const labs = args.length ? args : ['time-wait-restart'];
+const labs = args.length === 0 ? ['time-wait-restart'] : args[0] === 'all' ? (await listLabs()).map((l) => l.name) : args;
 
 function once(lab: string, dir: string): Promise<number> {
   const t0 = performance.now();
