@@ -1,12 +1,12 @@
 // The object a lab's run() receives: record steps, events, snapshots, verdicts and tables; wait on ss;
 // set sysctls inside the sandbox; register teardown. Everything recorded is plain data in the result.
-import { writeFile, readFile } from 'node:fs/promises';
 import { filterSockets, type SockFilter } from './census.ts';
 import type { Host } from './host.ts';
 import { readSockets } from './host.ts';
 import type { ClaimSpec } from './lab.ts';
 import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord, Verdict } from './result.ts';
 import { formatRecord, type SockRecord } from './ss.ts';
+import { writeSysctl } from './sysctl.ts';
 import { until } from './wait.ts';
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
@@ -24,15 +24,24 @@ export interface SnapshotOptions {
   processes?: boolean;
 }
 
-export interface WaitSocketsOptions {
-  /** at least this many matching sockets (default 1) */
-  count?: number;
+export interface WaitSsOptions {
   timeoutMs?: number;
   host?: Host;
-  /** record the final observation as a snapshot with this label */
+  /** record the read that satisfied the wait as a snapshot with this label */
   label?: string;
-  /** show a progress line every second while waiting */
-  progress?: boolean;
+  /** which sockets matter for the live report of that snapshot */
+  focus?: SockFilter;
+  /** ask ss for the owning processes too (-p) */
+  processes?: boolean;
+  /** show a progress line about every second while waiting; a function may say more (e.g. the timer) */
+  progress?: boolean | ((elapsedMs: number, last: SockRecord[] | undefined) => string);
+  /** describe the last read for the timeout message (default: every socket, one per line) */
+  describe?: (last: SockRecord[] | undefined) => string;
+}
+
+export interface WaitSocketsOptions extends Omit<WaitSsOptions, 'describe'> {
+  /** at least this many matching sockets (default 1) */
+  count?: number;
 }
 
 export class LabContext {
@@ -94,28 +103,44 @@ export class LabContext {
     return snap;
   }
 
-  /** Poll ss until at least `count` sockets match the filter; returns them (and records a snapshot if labelled). */
-  async waitForSockets(what: string, filter: SockFilter, o: WaitSocketsOptions = {}): Promise<SockRecord[]> {
+  /**
+   * The one ss poll: read ss until `ready(sockets)` holds, then return that very read as a snapshot
+   * (recorded in the result when labelled). Throws WaitTimeout naming `what` and the last read.
+   */
+  async waitSs(what: string, ready: (sockets: SockRecord[]) => boolean, o: WaitSsOptions = {}): Promise<SnapshotRecord> {
     const host = o.host ?? this.host;
-    const count = o.count ?? 1;
-    const all = await until<SockRecord[], SockRecord[]>(
+    const progress = o.progress;
+    const sockets = await until<SockRecord[], SockRecord[]>(
       async () => {
-        const sockets = await readSockets(host);
-        return filterSockets(sockets, filter).length >= count ? { done: true, value: sockets } : { done: false, last: sockets };
+        const read = await readSockets(host, { processes: o.processes });
+        return ready(read) ? { done: true, value: read } : { done: false, last: read };
       },
       {
-        what: `${count > 1 ? `${count} x ` : ''}${what}`,
+        what,
         timeoutMs: o.timeoutMs ?? 2000,
         signal: this.signal,
-        describe: (last) => {
-          const near = last ? filterSockets(last, { ...filter, state: undefined }) : [];
-          return near.length ? near.map(formatRecord).join(' | ') : 'no matching sockets';
-        },
-        onProgress: o.progress ? (ms) => this.progress(`waiting for ${what}: ${(ms / 1000).toFixed(0)} s`) : undefined,
+        describe: o.describe ?? ((last) => (last?.length ? last.map(formatRecord).join(' | ') : 'no sockets')),
+        onProgress: progress
+          ? (ms, last) => this.progress(typeof progress === 'function' ? progress(ms, last) : `waiting for ${what}: ${(ms / 1000).toFixed(0)} s`)
+          : undefined,
       },
     );
-    if (o.label) this.recordSnapshot(o.label, host, all, filter);
-    return filterSockets(all, filter);
+    if (o.label) return this.recordSnapshot(o.label, host, sockets, o.focus);
+    return { label: what, host: host.name, atMs: this.elapsedMs(), sockets };
+  }
+
+  /** Poll ss until at least `count` sockets match the filter; returns them (and records a snapshot if labelled). */
+  async waitForSockets(what: string, filter: SockFilter, o: WaitSocketsOptions = {}): Promise<SockRecord[]> {
+    const count = o.count ?? 1;
+    const snap = await this.waitSs(`${count > 1 ? `${count} x ` : ''}${what}`, (read) => filterSockets(read, filter).length >= count, {
+      ...o,
+      focus: o.focus ?? filter,
+      describe: (last) => {
+        const near = last ? filterSockets(last, { ...filter, state: undefined }) : [];
+        return near.length ? near.map(formatRecord).join(' | ') : 'no matching sockets';
+      },
+    });
+    return filterSockets(snap.sockets, filter);
   }
 
   /** Give a claim its verdict, computed by the lab from what it observed. */
@@ -151,9 +176,7 @@ export class LabContext {
 
   /** Set a sysctl inside this lab's own network namespace and record the value read back. */
   async sysctl(name: string, value: string): Promise<string> {
-    const path = `/proc/sys/${name.replace(/\./g, '/')}`;
-    await writeFile(path, value);
-    const read = (await readFile(path, 'utf8')).trim().replace(/\s+/g, ' ');
+    const read = writeSysctl(name, value);
     this.sysctls[name] = read;
     this.event('sysctl', `${name} = ${read}`, { name, value: read });
     return read;

@@ -158,7 +158,31 @@ export function closeActively(s: net.Socket): Promise<void> {
   });
 }
 
-/** Abort with RST (SO_LINGER {1,0} then close), Node's resetAndDestroy. */
-export function reset(s: net.Socket): void {
-  s.resetAndDestroy();
+/** A connected loopback pair (listener, client end, accepted server end), all closed by the lab's teardown. */
+export interface Pair {
+  listener: Listener;
+  client: net.Socket;
+  server: net.Socket;
+  clientPort: number;
+  serverPort: number;
+}
+
+/**
+ * Listen on `port`, connect once and accept: the connection most state labs start from. With allowHalfOpen
+ * (default true here) neither end answers a FIN with its own, so the lab decides every close.
+ */
+export async function openPair(
+  defer: (fn: () => unknown) => void,
+  port: number,
+  o: { host?: string; allowHalfOpen?: boolean; reuseaddr?: boolean } = {},
+): Promise<Pair> {
+  const host = o.host ?? '127.0.0.1';
+  const allowHalfOpen = o.allowHalfOpen ?? true;
+  const listener = await listen({ host, port, allowHalfOpen, reuseaddr: o.reuseaddr ?? false });
+  defer(() => listener.close());
+  const client = await connect(port, host, { allowHalfOpen });
+  defer(() => client.destroy());
+  const server = await listener.nextConnection();
+  defer(() => server.destroy());
+  return { listener, client, server, clientPort: client.localPort!, serverPort: port };
 }

@@ -15,9 +15,28 @@ export function newRunId(now = new Date()): string {
   return `${t}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * mkdir -p, one level at a time. (Node 20's `mkdir(..., { recursive: true })` never settles for some paths,
+ * e.g. under /proc, so a bad --results-dir would hang the CLI.)
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    await ensureDir(parent);
+    await mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  }
+}
+
 /** Create a fresh run folder under root; an existing folder is never reused. */
 export async function createRunDir(root = DEFAULT_RESULTS_DIR): Promise<string> {
-  await mkdir(root, { recursive: true });
+  await ensureDir(root);
   for (let i = 0; i < 10; i++) {
     const dir = path.join(root, newRunId());
     try {

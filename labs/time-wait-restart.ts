@@ -2,6 +2,7 @@
 // SO_REUSEADDR; whether SO_REUSEPORT alone can bind over TIME-WAIT; and whether SO_REUSEADDR only helps
 // against TIME-WAIT (and not against ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2 or a live LISTEN socket).
 import net from 'node:net';
+import { A000, A001 } from '../harness/articles.ts';
 import { filterSockets } from '../harness/census.ts';
 import type { LabContext } from '../harness/context.ts';
 import { defineLab } from '../harness/lab.ts';
@@ -9,8 +10,6 @@ import type { SnapshotRecord } from '../harness/result.ts';
 import { adopt, closeActively, connect, fdOf, listen, readReuse, tryListen, type BindAttempt, type Listener } from '../harness/sockets.ts';
 import type { SsState } from '../harness/ss.ts';
 
-const A000 = '000_c4090bf7a4c28683.txt';
-const A001 = '001_409283d7d09adb0c.txt';
 
 export const REUSE_MODES = ['none', 'reuseaddr', 'reuseport', 'both'] as const;
 type Mode = (typeof REUSE_MODES)[number];
@@ -210,11 +209,20 @@ export default defineLab({
     {
       const rp = cell('reuseport', 'reuseport');
       const both = cell('both', 'both');
-      const foreign = cells.filter((c) => c.next === 'reuseport' && !flags(c.old).reuseport && c.leftovers === n).map(describe);
+      // every restart whose new listener had SO_REUSEPORT: where did it fail, and had the old listener it too?
+      const withRp = cells.filter((c) => flags(c.next).reuseport && c.leftovers === n);
+      const failed = withRp.filter((c) => !succeeded(c.attempt));
+      const failedDespite = failed.filter((c) => flags(c.old).reuseport);
+      const where =
+        failed.length === 0
+          ? ' Every new listener with SO_REUSEPORT bound, whatever the old one had.'
+          : failedDespite.length === 0
+            ? ` It failed only where the old listener lacked SO_REUSEPORT (${failed.map(describe).join('; ')}).`
+            : ` It failed where the old listener lacked it (${failed.filter((c) => !flags(c.old).reuseport).map(describe).join('; ') || 'none'}) and also where it had it (${failedDespite.map(describe).join('; ')}).`;
       if (!rp) {
         ctx.verdict('reuseport-not-over-time-wait', 'inconclusive', 'needs the reuseport->reuseport combination with TIME-WAIT in the snapshot');
       } else if (succeeded(rp.attempt)) {
-        ctx.verdict('reuseport-not-over-time-wait', 'refuted', `SO_REUSEPORT alone bound over ${n} TIME-WAIT socket(s) left by a listener that also had SO_REUSEPORT (${describe(rp)}${both ? `; ${describe(both)}` : ''}). It fails only where the old listener lacked SO_REUSEPORT${foreign.length ? ` (${foreign.join('; ')})` : ''}.`);
+        ctx.verdict('reuseport-not-over-time-wait', 'refuted', `SO_REUSEPORT alone bound over ${n} TIME-WAIT socket(s) left by a listener that also had SO_REUSEPORT (${describe(rp)}${both ? `; ${describe(both)}` : ''}).${where}`);
       } else if (both && succeeded(both.attempt)) {
         ctx.verdict('reuseport-not-over-time-wait', 'confirmed', `SO_REUSEPORT alone failed over ${n} TIME-WAIT socket(s) (${describe(rp)}) while setting both worked (${describe(both)}).`);
       } else {

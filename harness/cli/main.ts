@@ -9,6 +9,7 @@ import { finalReport, liveReporter, type Printer } from '../report/console.ts';
 import { shortSource } from '../report/format.ts';
 import type { LabResult } from '../result.ts';
 import { runLab } from '../run.ts';
+import { validateLabOptions } from '../options.ts';
 import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../store.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here, 130 interrupted. */
@@ -39,9 +40,22 @@ async function listCommand(): Promise<void> {
   for (const l of labs) process.stdout.write(`${l.name.padEnd(w)}  ${l.title}  [articles ${l.sources.map(shortSource).join(', ')}]\n`);
 }
 
+/** Make sure results can be written before a lab runs (a user mistake there is exit 2, not a lost run). */
+async function prepareRunDir(argv: Record<string, unknown>): Promise<string> {
+  const root = path.resolve(String(argv['results-dir'] ?? DEFAULT_RESULTS_DIR));
+  try {
+    return await createRunDir(root);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new UserError(`cannot write results under ${root} (${why}): pass --results-dir <a folder you can write>`);
+  }
+}
+
 async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promise<number> {
   const labOptions: Record<string, unknown> = {};
   for (const name of Object.keys(entry.def.options ?? {})) if (argv[name] !== undefined) labOptions[name] = argv[name];
+  validateLabOptions(entry.def, labOptions); // bad options are exit 2 before anything runs or is written
+  const runDir = await prepareRunDir(argv);
   const json = argv.json === true;
   const ac = new AbortController();
   let interrupts = 0;
@@ -60,10 +74,12 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promi
     onMessage: json ? undefined : liveReporter(stdout),
     onOutput: (line) => process.stderr.write(line + '\n'),
   });
-  const root = path.resolve(String(argv['results-dir'] ?? DEFAULT_RESULTS_DIR));
-  const dir = await writeLabResult(await createRunDir(root), result);
+  const dir = await writeLabResult(runDir, result);
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else finalReport(stdout, result, path.relative(process.cwd(), dir) || dir);
+  else {
+    const rel = path.relative(process.cwd(), dir);
+    finalReport(stdout, result, rel && !rel.startsWith('..') ? rel : dir);
+  }
   if (ac.signal.aborted) return EXIT.interrupted;
   return result.outcome === 'ran' ? EXIT.ran : result.outcome === 'skipped' ? EXIT.skipped : EXIT.error;
 }
@@ -73,16 +89,19 @@ export async function main(args: string[]): Promise<number> {
   const labs = await listLabs();
   const first = args[0];
   if (first && !first.startsWith('-') && first !== 'list' && first !== 'help') await findLab(first); // unknown lab: closest names
-  let code: number = EXIT.ran;
+  // handlers only record what was asked; the work runs after parsing, so its errors reach main's caller
+  let chosen: { entry: LabEntry; argv: Record<string, unknown> } | 'list' | undefined;
   const y = yargs(args)
     .scriptName('npm run lab --')
     .usage('Usage: npm run lab <lab> [-- options]   |   npm run lab list\n\nRuns a lab in its own network namespace and reports, per claim, what the kernel did.')
-    .command('list', 'list every lab with its title and the articles it tests', {}, async () => listCommand())
+    .command('list', 'list every lab with its title and the articles it tests', {}, () => {
+      chosen = 'list';
+    })
     .option('json', { type: 'boolean', describe: 'print the result JSON on stdout instead of the report' })
     .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' });
   for (const l of labs) {
-    y.command(l.name, `${l.title} [${l.sources.map(shortSource).join(', ')}]`, (yy) => addLabOptions(yy, l.def), async (argv) => {
-      code = await labCommand(l, argv as Record<string, unknown>);
+    y.command(l.name, `${l.title} [${l.sources.map(shortSource).join(', ')}]`, (yy) => addLabOptions(yy, l.def), (argv) => {
+      chosen = { entry: l, argv: argv as Record<string, unknown> };
     });
   }
   await y
@@ -93,10 +112,14 @@ export async function main(args: string[]): Promise<number> {
     .alias('h', 'help')
     .wrap(Math.min(110, y.terminalWidth()))
     .fail((msg, err) => {
-      throw err ?? new UserError(`${msg.replace(/\s+/g, ' ').trim()} (see --help)`);
+      if (err && err.name !== 'YError') throw err;
+      const text = msg || err?.message || 'bad arguments';
+      throw new UserError(`${text.replace(/\s+/g, ' ').trim()} (see --help)`);
     })
     .parseAsync();
-  return code;
+  if (chosen === 'list') await listCommand();
+  else if (chosen) return labCommand(chosen.entry, chosen.argv);
+  return EXIT.ran;
 }
 
 main(hideBin(process.argv)).then(

@@ -1,5 +1,5 @@
 // writeup.md: the run told as a story a person can paste into an article: claims, verdicts, evidence, steps.
-import { census, formatCensus, RFC_NAME } from '../census.ts';
+import { census, diffSockets, formatCensus, RFC_NAME } from '../census.ts';
 import type { LabResult, SnapshotRecord, TableRecord } from '../result.ts';
 import { formatRecord } from '../ss.ts';
 import { reproduceCommand, shortSource } from './format.ts';
@@ -13,11 +13,25 @@ function evidenceTable(t: TableRecord): string {
   return `### ${t.title}\n\n${mdTable(t.columns, t.rows)}\n${t.note ? `\n${t.note}\n` : ''}`;
 }
 
-function snapshotBlock(s: SnapshotRecord): string {
+/** "since «label»: 2 new, 1 gone, ESTAB → TIME-WAIT ×3" (what changed between two snapshots of one host). */
+export function changeLine(prev: SnapshotRecord, s: SnapshotRecord): string {
+  const d = diffSockets(prev.sockets, s.sockets);
+  const moves = new Map<string, number>();
+  for (const c of d.changed) moves.set(`${c.before.state} → ${c.after.state}`, (moves.get(`${c.before.state} → ${c.after.state}`) ?? 0) + 1);
+  const parts = [
+    d.added.length ? `${d.added.length} new` : '',
+    d.removed.length ? `${d.removed.length} gone` : '',
+    ...[...moves].map(([m, n]) => (n > 1 ? `${m} ×${n}` : m)),
+  ].filter(Boolean);
+  return `since "${prev.label}": ${parts.length ? parts.join(', ') : 'no change'}`;
+}
+
+function snapshotBlock(s: SnapshotRecord, prev?: SnapshotRecord): string {
   const lines = s.sockets.map(formatRecord);
   const counts = census(s.sockets);
   const rfc = Object.entries(counts).map(([k, v]) => `${RFC_NAME[k as keyof typeof RFC_NAME]} ${v}`).join(', ');
-  return `\`ss -tanoH\` on ${s.host}, "${s.label}" (+${s.atMs} ms): ${formatCensus(counts)}${rfc ? ` (${rfc})` : ''}\n\n\`\`\`\n${lines.join('\n') || '(no TCP sockets)'}\n\`\`\`\n`;
+  const change = prev ? `; ${changeLine(prev, s)}` : '';
+  return `\`ss -tanoH\` on ${s.host}, "${s.label}" (+${s.atMs} ms): ${formatCensus(counts)}${rfc ? ` (${rfc})` : ''}${change}\n\n\`\`\`\n${lines.join('\n') || '(no TCP sockets)'}\n\`\`\`\n`;
 }
 
 /** Render a lab result as Markdown. */
@@ -43,7 +57,10 @@ export function renderWriteup(r: LabResult): string {
   out.push('## What happened, step by step\n');
   const items = [
     ...r.events.map((e) => ({ at: e.atMs, text: e.kind === 'step' ? `\n**${e.detail}** (+${e.atMs} ms)\n` : `- ${e.kind} (${e.host}): ${e.detail}` })),
-    ...r.snapshots.map((s) => ({ at: s.atMs, text: `\n${snapshotBlock(s)}` })),
+    ...r.snapshots.map((s, i) => {
+      const prev = r.snapshots.slice(0, i).reverse().find((p) => p.host === s.host);
+      return { at: s.atMs, text: `\n${snapshotBlock(s, prev)}` };
+    }),
   ];
   items.sort((a, b) => a.at - b.at);
   out.push(items.map((i) => i.text).join('\n') + '\n');

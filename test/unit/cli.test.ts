@@ -62,6 +62,16 @@ describe('lab CLI', () => {
     expectOneLineError(await cli([]), /name a lab to run, or 'list'/);
   });
 
+  it('an option given without its value', async () => {
+    expectOneLineError(await cli(['time-wait-restart', '--connections']), /Not enough arguments following: connections/);
+  });
+
+  it('a results folder that cannot be written: exit 2 before the lab runs', async () => {
+    const r = await cli(['time-wait-restart', '--results-dir', '/proc/tcplab-cannot-exist']);
+    expectOneLineError(r, /cannot write results under \/proc\/tcplab-cannot-exist \(ENOENT\): pass --results-dir/);
+    expect(r.stdout).toBe(''); // nothing ran
+  });
+
   it('missing unshare: says which package to install', async () => {
     const bin = mkdtempSync(path.join(tmpdir(), 'tcplab-nobin-'));
     symlinkSync(process.execPath, path.join(bin, 'node'));

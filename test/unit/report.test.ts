@@ -48,6 +48,18 @@ describe('writeup.md', () => {
   });
 });
 
+describe('changeLine', () => {
+  it('says what changed between two snapshots of a host', async () => {
+    const { changeLine } = await import('../../harness/report/writeup.ts');
+    const { parseSsLine } = await import('../../harness/ss.ts');
+    const snap = (label: string, lines: string[]) => ({ label, host: 'sandbox', atMs: 0, sockets: lines.map(parseSsLine) });
+    const a = snap('before', ['ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5000', 'ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5001', 'LISTEN 0 511 127.0.0.1:9000 0.0.0.0:*']);
+    const b = snap('after', ['TIME-WAIT 0 0 127.0.0.1:9000 127.0.0.1:5000', 'TIME-WAIT 0 0 127.0.0.1:9000 127.0.0.1:5001', 'ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5002']);
+    expect(changeLine(a, b)).toBe('since "before": 1 new, 1 gone, ESTAB → TIME-WAIT ×2');
+    expect(changeLine(a, a)).toBe('since "before": no change');
+  });
+});
+
 describe('console report', () => {
   it('prints steps, focused ss lines and a verdict row per claim', () => {
     let out = '';
