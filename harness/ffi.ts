@@ -20,6 +20,14 @@ export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
 export const TCP_LINGER2 = 8;
 export const TCP_USER_TIMEOUT = 18;
+export const SO_ERROR = 4;
+export const SO_RCVTIMEO = 20;
+export const SO_SNDTIMEO = 21;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+export const O_NONBLOCK = 0o4000;
 const PR_SET_PDEATHSIG = 1;
 export const CLONE_NEWNET = 0x40000000;
 
@@ -37,6 +45,10 @@ function bindLibc() {
     shutdown: libc.func('int shutdown(int fd, int how)'),
     prctl: libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     setns: libc.func('int setns(int fd, int nstype)'),
+    accept4: libc.func('int accept4(int fd, void *addr, void *len, int flags)'),
+    recv: libc.func('long recv(int fd, _Out_ uint8_t *buf, unsigned long len, int flags)'),
+    send: libc.func('long send(int fd, uint8_t *buf, unsigned long len, int flags)'),
+    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
     unshare: libc.func('int unshare(int flags)'),
   };
 }
@@ -167,4 +179,37 @@ export function setNamespace(fd: number, nstype = CLONE_NEWNET): void {
 /** unshare(2): give the calling thread new namespaces (CLONE_NEWNET: a fresh, empty network namespace). */
 export function unshareNamespace(flags = CLONE_NEWNET): void {
   check('unshare', libc().unshare(flags));
+}
+
+/** accept4(2) without the peer address; flags e.g. SOCK_NONBLOCK | SOCK_CLOEXEC. Returns the new fd. */
+export function acceptFd(fd: number, flags = SOCK_NONBLOCK | SOCK_CLOEXEC): number {
+  return check('accept4', libc().accept4(fd, null, null, flags));
+}
+
+/** recv(2) into buf: bytes read (0 = EOF); throws SyscallError (EAGAIN, ECONNRESET ...). */
+export function recvFd(fd: number, buf: Buffer, flags = 0): number {
+  return check('recv', Number(libc().recv(fd, buf, buf.length, flags)));
+}
+
+/** send(2) of buf: bytes queued; throws SyscallError (EAGAIN, EPIPE, ECONNRESET ...). */
+export function sendFd(fd: number, buf: Buffer, flags = 0): number {
+  return check('send', Number(libc().send(fd, buf, buf.length, flags)));
+}
+
+/** fcntl(F_GETFL). */
+export function getFdFlags(fd: number): number {
+  return check('fcntl', libc().fcntl(fd, F_GETFL, 0));
+}
+
+/** fcntl(F_SETFL). */
+export function setFdFlags(fd: number, flags: number): void {
+  check('fcntl', libc().fcntl(fd, F_SETFL, flags));
+}
+
+/** SO_RCVTIMEO / SO_SNDTIMEO as a struct timeval of `ms` milliseconds. */
+export function setTimeoutOption(fd: number, name: typeof SO_RCVTIMEO | typeof SO_SNDTIMEO, ms: number): void {
+  const tv = Buffer.alloc(16);
+  tv.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+  tv.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
+  check('setsockopt', libc().setsockopt(fd, SOL_SOCKET, name, tv, 16));
 }
