@@ -122,14 +122,19 @@ export async function main(args: string[]): Promise<number> {
   return EXIT.ran;
 }
 
-main(hideBin(process.argv)).then(
-  (code) => process.exit(code),
-  (err) => {
-    if (err instanceof UserError) {
-      process.stderr.write(`lab: ${err.message}\n`);
-      process.exit(err.exitCode);
-    }
-    process.stderr.write(`lab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(EXIT.error);
-  },
-);
+/** Exit once everything written to stdout and stderr has reached the pipe (a big --json into `| jq` must not be cut). */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => --pending === 0 && process.exit(code);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+main(hideBin(process.argv)).then(exitAfterFlush, (err) => {
+  if (err instanceof UserError) {
+    process.stderr.write(`lab: ${err.message}\n`);
+    return exitAfterFlush(err.exitCode);
+  }
+  process.stderr.write(`lab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exitAfterFlush(EXIT.error);
+});

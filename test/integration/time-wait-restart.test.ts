@@ -82,11 +82,23 @@ describe('lab CLI end to end', () => {
       ),
     );
 
+  // exactly what a user types, into a shell pipe: `npm run lab x -- --json | jq`
+  const npmRunLabPiped = (args: string[]) =>
+    new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile('sh', ['-c', 'npm run --silent lab -- "$@" | cat', 'sh', ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+      ),
+    );
+
   it('--json prints the result; every run gets a new folder with result.json, writeup.md and snapshots', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tcplab-results-'));
-    const args = ['time-wait-restart', '--old', 'none,reuseaddr', '--new', 'reuseaddr', '--results-dir', dir];
-    const a = await cli([...args, '--json']);
+    // 40 connections per cell: the JSON is well over a pipe's 64 KiB, which exiting before stdout drained
+    // cut off when run through npm and tsx (as in `npm run lab x -- --json | jq`)
+    const args = ['time-wait-restart', '--old', 'none,reuseaddr', '--new', 'reuseaddr', '--connections', '40', '--results-dir', dir];
+    const a = await npmRunLabPiped([...args, '--json']);
+    expect(a.code).toBe(0); // (the pipe's status is cat's; the lab's own exit code is checked by the run below)
     expect(a.code).toBe(0);
+    expect(a.stdout.length).toBeGreaterThan(65_536);
     const printed = JSON.parse(a.stdout) as LabResult;
     const b = await cli(args);
     expect(b.code).toBe(0);
@@ -96,7 +108,7 @@ describe('lab CLI end to end', () => {
     expect(runs).toHaveLength(2);
     const first = path.join(dir, runs[0], 'time-wait-restart');
     expect(JSON.parse(readFileSync(path.join(first, 'result.json'), 'utf8'))).toEqual(printed);
-    expect(printed.options).toEqual({ old: ['none', 'reuseaddr'], new: ['reuseaddr'], connections: 2, port: 9000 });
+    expect(printed.options).toEqual({ old: ['none', 'reuseaddr'], new: ['reuseaddr'], connections: 40, port: 9000 });
     // the none->none cell was not run, so that claim cannot be decided
     expect(printed.claims.find((c) => c.id === 'restart-needs-reuseaddr')!.verdict).toBe('inconclusive');
     const writeup = readFileSync(path.join(first, 'writeup.md'), 'utf8');
