@@ -2,10 +2,8 @@
 // local/peer port pair, so state labs check "this connection, this end, this state" and not just "a state".
 import type { LabContext } from './context.ts';
 import { filterSockets } from './census.ts';
-import { readSockets } from './host.ts';
 import type { SnapshotRecord } from './result.ts';
 import { formatRecord, type SockRecord, type SsState } from './ss.ts';
-import { until } from './wait.ts';
 
 /** One end of a connection as ss shows it: its own port and its peer's port. */
 export interface End {
@@ -34,31 +32,40 @@ export function stateIn(snap: SnapshotRecord | readonly SockRecord[], end: End):
   return endIn(snap, end)?.state ?? 'absent';
 }
 
-/** Wait until this end is in `state` (polling ss); records a snapshot with `label`; returns its ss record. */
-export async function waitForEnd(ctx: LabContext, end: End, state: SsState, o: { label?: string; timeoutMs?: number; progress?: boolean } = {}): Promise<SockRecord> {
-  const found = await ctx.waitForSockets(`${state} for the ${end.name} end :${end.localPort} -> :${end.peerPort}`, { localPort: end.localPort, peerPort: end.peerPort, state }, o);
-  return found[0];
+export interface EndWaitOptions {
+  /** record the read that satisfied the wait under this label */
+  label?: string;
+  timeoutMs?: number;
+  /** show a progress line (with this end's ss line) while waiting */
+  progress?: boolean;
 }
 
-/** Wait until ss no longer lists this end (closed); records a snapshot with `label`; returns ms waited. */
-export async function waitForGone(ctx: LabContext, end: End, o: { timeoutMs?: number; label?: string; progress?: boolean } = {}): Promise<number> {
-  const t0 = Date.now();
-  await until<SockRecord[], SockRecord[]>(
-    async () => {
-      const all = await readSockets(ctx.host);
-      return endIn(all, end) ? { done: false, last: all } : { done: true, value: all };
-    },
-    {
-      what: `disappearance of the ${end.name} end :${end.localPort} -> :${end.peerPort}`,
-      timeoutMs: o.timeoutMs ?? 3000,
-      signal: ctx.signal,
-      describe: (last) => (last ? describeEnd(last, end) : 'nothing'),
-      onProgress: o.progress ? (ms, last) => ctx.progress(`waiting for the ${end.name} end to close: ${(ms / 1000).toFixed(0)} s (${last ? describeEnd(last, end) : ''})`) : undefined,
-    },
-  );
-  const waited = Date.now() - t0;
-  if (o.label) await ctx.snapshot(o.label, { focus: { localPort: end.localPort } });
-  return waited;
+/** Wait until this end is in `state` (polling ss); returns the read that showed it (recorded when labelled). */
+export function waitForEnd(ctx: LabContext, end: End, state: SsState, o: EndWaitOptions = {}): Promise<SnapshotRecord> {
+  return ctx.waitSs(`${state} for the ${end.name} end :${end.localPort} -> :${end.peerPort}`, (read) => stateIn(read, end) === state, {
+    ...endWaitOptions(end, o),
+    focus: { localPort: end.localPort, peerPort: end.peerPort },
+    timeoutMs: o.timeoutMs ?? 2000,
+  });
+}
+
+/** Wait until ss no longer lists this end (closed); returns the read that showed it gone (recorded when labelled). */
+export function waitForGone(ctx: LabContext, end: End, o: EndWaitOptions = {}): Promise<SnapshotRecord> {
+  return ctx.waitSs(`disappearance of the ${end.name} end :${end.localPort} -> :${end.peerPort}`, (read) => !endIn(read, end), {
+    ...endWaitOptions(end, o),
+    focus: { localPort: end.localPort },
+    timeoutMs: o.timeoutMs ?? 3000,
+  });
+}
+
+/** The ctx.waitSs options both end waits share: label, timeout and progress text naming this end. */
+function endWaitOptions(end: End, o: EndWaitOptions) {
+  const seen = (last: SockRecord[] | undefined) => (last ? describeEnd(last, end) : 'nothing read');
+  return {
+    label: o.label,
+    describe: seen,
+    progress: o.progress ? (ms: number, last: SockRecord[] | undefined) => `waiting on the ${end.name} end: ${(ms / 1000).toFixed(0)} s (${seen(last)})` : undefined,
+  };
 }
 
 /** "ESTAB :41000 -> :9000 timer:(on,200ms,1)" or "absent". */

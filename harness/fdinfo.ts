@@ -27,11 +27,6 @@ export function fdsHolding(pid: number, inode: number): number[] {
   return out;
 }
 
-/** How many descriptors a process has open (ls /proc/<pid>/fd). */
-export function openFdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
 /** The `ino:N` ss -e printed for a record (0 = no descriptor refers to the socket), if present. */
 export function inodeOfRecord(r: SockRecord): number | undefined {
   const m = /(?:^|\s)ino:(\d+)/.exec(r.extra ?? '');

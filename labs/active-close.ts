@@ -3,29 +3,23 @@
 // or the server closing first (active/passive is not client/server), and FIN-WAIT-1 straight to TIME-WAIT
 // when the peer's FIN carries the ACK.
 import net from 'node:net';
+import { A001 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
 import { describeEnd, stateIn, waitForEnd, waitForGone, type End } from '../harness/endpoints.ts';
+import { WaitTimeout } from '../harness/errors.ts';
 import { Faults, NFT_INSTALL } from '../harness/faults.ts';
 import { defineLab } from '../harness/lab.ts';
 import type { SnapshotRecord } from '../harness/result.ts';
-import { connect, listen } from '../harness/sockets.ts';
+import { openPair } from '../harness/sockets.ts';
 import type { SsState } from '../harness/ss.ts';
+import { until } from '../harness/wait.ts';
 
-const A001 = '001_409283d7d09adb0c.txt';
 const HOST = '127.0.0.1';
 const CLOSERS = ['client', 'server'] as const;
 type Closer = (typeof CLOSERS)[number];
 
-/** A connected pair whose ends never answer a FIN on their own (allowHalfOpen on both). */
-async function openPair(ctx: LabContext, port: number) {
-  const listener = await listen({ host: HOST, port, allowHalfOpen: true });
-  ctx.defer(() => listener.close());
-  const client = await connect(port, HOST, { allowHalfOpen: true });
-  const server = await listener.nextConnection();
-  ctx.defer(() => client.destroy());
-  ctx.defer(() => server.destroy());
-  return { client, server, clientPort: client.localPort!, serverPort: port };
-}
+/** A connected pair whose ends never answer a FIN on their own (allowHalfOpen on both, openPair's default). */
+const pair = (ctx: LabContext, port: number) => openPair((fn) => ctx.defer(fn), port, { host: HOST });
 
 interface Sequence {
   closer: Closer;
@@ -46,9 +40,21 @@ function readAll(s: net.Socket): () => string {
   return () => text;
 }
 
+/** Wait (up to 2 s) until `received()` equals `expected`; whatever arrived by then is the evidence either way. */
+async function awaitData(ctx: LabContext, received: () => string, expected: string, what: string): Promise<void> {
+  await until(async () => (received() === expected ? { done: true, value: true } : { done: false, last: received() }), {
+    what,
+    timeoutMs: 2000,
+    signal: ctx.signal,
+    describe: (last) => `${last?.length ?? 0} of ${expected.length} bytes`,
+  }).catch((e: unknown) => {
+    if (!(e instanceof WaitTimeout)) throw e;
+  });
+}
+
 /** Drive one connection through the whole close with `closer` closing first; snapshot at every step. */
 async function closeSequence(ctx: LabContext, faults: Faults, closer: Closer, port: number): Promise<Sequence> {
-  const { client, server, clientPort } = await openPair(ctx, port);
+  const { client, server, clientPort } = await pair(ctx, port);
   const [active, passive] = closer === 'client' ? [client, server] : [server, client];
   const cEnd: End = { name: 'client', localPort: clientPort, peerPort: port };
   const sEnd: End = { name: 'server', localPort: port, peerPort: clientPort };
@@ -64,36 +70,31 @@ async function closeSequence(ctx: LabContext, faults: Faults, closer: Closer, po
   const ackOfFin = await faults.drop({ kind: 'fin-ack', fromPort: passiveEnd.localPort }, 'the ACK of the FIN never arrives');
   active.end();
   await waitForEnd(ctx, passiveEnd, 'CLOSE-WAIT');
-  await waitForEnd(ctx, closerEnd, 'FIN-WAIT-1', { label: `${tag}: FIN-WAIT-1 / CLOSE-WAIT` });
-  const finWait1 = ctx.snapshots.at(-1)!;
+  const finWait1 = await waitForEnd(ctx, closerEnd, 'FIN-WAIT-1', { label: `${tag}: FIN-WAIT-1 / CLOSE-WAIT` });
 
   ctx.step(`${tag}: lift the rule; the retransmitted FIN is ACKed`);
   const finAcksDropped = await faults.lift(ackOfFin);
-  await waitForEnd(ctx, closerEnd, 'FIN-WAIT-2', { label: `${tag}: FIN-WAIT-2 / CLOSE-WAIT` });
-  const finWait2 = ctx.snapshots.at(-1)!;
+  const finWait2 = await waitForEnd(ctx, closerEnd, 'FIN-WAIT-2', { label: `${tag}: FIN-WAIT-2 / CLOSE-WAIT` });
   const halfOpenSent = `late data from the passive ${passiveEnd.name.split(' ')[0]}`;
   passive.write(halfOpenSent);
-  const t0 = Date.now();
-  while (received() !== halfOpenSent && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+  await awaitData(ctx, received, halfOpenSent, `the passive side's late data at the closer in FIN-WAIT-2`);
   ctx.event('half-open', `in FIN-WAIT-2 the closer received ${received().length} of ${halfOpenSent.length} bytes the passive side wrote after the FIN`, { sent: halfOpenSent.length, received: received().length });
 
   ctx.step(`${tag}: drop the closer's ACKs, then the passive side closes (sends its FIN)`);
   const lastAck = await faults.drop({ kind: 'ack', fromPort: closerEnd.localPort }, 'the final ACK never arrives');
   passive.destroy();
   await waitForEnd(ctx, closerEnd, 'TIME-WAIT');
-  await waitForEnd(ctx, passiveEnd, 'LAST-ACK', { label: `${tag}: TIME-WAIT / LAST-ACK` });
-  const lastAckSnap = ctx.snapshots.at(-1)!;
+  const lastAckSnap = await waitForEnd(ctx, passiveEnd, 'LAST-ACK', { label: `${tag}: TIME-WAIT / LAST-ACK` });
 
   ctx.step(`${tag}: lift the rule; the retransmitted FIN is ACKed from TIME-WAIT and the passive side closes`);
   const lastAcksDropped = await faults.lift(lastAck);
-  await waitForGone(ctx, passiveEnd, { timeoutMs: 4000, label: `${tag}: closed` });
-  const closed = ctx.snapshots.at(-1)!;
+  const closed = await waitForGone(ctx, passiveEnd, { timeoutMs: 4000, label: `${tag}: closed` });
   return { closer, port, closerEnd, passiveEnd, snaps: { established, finWait1, finWait2, lastAck: lastAckSnap, closed }, finAcksDropped, lastAcksDropped, halfOpenSent, halfOpenReceived: received() };
 }
 
 /** FIN-WAIT-1 → TIME-WAIT with no FIN-WAIT-2: hold FIN-WAIT-1, then let the peer's FIN (carrying the ACK) through. */
 async function shortcut(ctx: LabContext, faults: Faults, port: number) {
-  const { client, server, clientPort } = await openPair(ctx, port);
+  const { client, server, clientPort } = await pair(ctx, port);
   const cEnd: End = { name: 'client (closer)', localPort: clientPort, peerPort: port };
   const sEnd: End = { name: 'server', localPort: port, peerPort: clientPort };
   ctx.step(`FIN+ACK: drop the server's pure ACKs, the client closes, then the server closes too`);
@@ -101,11 +102,9 @@ async function shortcut(ctx: LabContext, faults: Faults, port: number) {
   const fins = await faults.count({ kind: 'fin', fromPort: port }, 'count the server\'s FINs');
   client.end();
   await waitForEnd(ctx, sEnd, 'CLOSE-WAIT');
-  await waitForEnd(ctx, cEnd, 'FIN-WAIT-1', { label: 'FIN+ACK: FIN-WAIT-1 / CLOSE-WAIT' });
-  const before = ctx.snapshots.at(-1)!;
+  const before = await waitForEnd(ctx, cEnd, 'FIN-WAIT-1', { label: 'FIN+ACK: FIN-WAIT-1 / CLOSE-WAIT' });
   server.destroy();
-  await waitForEnd(ctx, cEnd, 'TIME-WAIT', { label: 'FIN+ACK: after the server\'s FIN' });
-  const after = ctx.snapshots.at(-1)!;
+  const after = await waitForEnd(ctx, cEnd, 'TIME-WAIT', { label: 'FIN+ACK: after the server\'s FIN' });
   const dropped = await faults.lift(pureAcks);
   const finCount = await faults.lift(fins);
   return { cEnd, sEnd, before, after, dropped, finCount };
@@ -169,10 +168,13 @@ export default defineLab({
       ctx.verdict('fin-wait-1', 'inconclusive', `closer / passive while the ACK was dropped: ${seqs.map((s) => row(s, 'finWait1')).join('; ')}`);
     }
 
+    const delivered = seqs.map((s) => `${s.halfOpenReceived.length}/${s.halfOpenSent.length}`).join(', ');
     if (all((s) => is(s, 'finWait2', 'FIN-WAIT-2', 'CLOSE-WAIT') && s.halfOpenReceived === s.halfOpenSent)) {
       ctx.verdict('fin-wait-2-half-open', 'confirmed', `After its FIN was ACKed the closer sat in FIN-WAIT-2 while the peer was in CLOSE-WAIT (${list('finWait2', 'closerEnd')}), and data the peer wrote then (${seqs[0].halfOpenSent.length} bytes) was delivered to the closer: the connection was half-closed, not closed.`);
+    } else if (all((s) => is(s, 'finWait2', 'FIN-WAIT-2', 'CLOSE-WAIT'))) {
+      ctx.verdict('fin-wait-2-half-open', 'refuted', `The closer sat in FIN-WAIT-2 with the peer in CLOSE-WAIT (${list('finWait2', 'closerEnd')}), but the data the peer wrote then did not all arrive within 2 s (bytes received / sent: ${delivered}).`);
     } else {
-      ctx.verdict('fin-wait-2-half-open', 'inconclusive', `closer / passive after the ACK: ${seqs.map((s) => row(s, 'finWait2')).join('; ')}; half-open data received: ${seqs.map((s) => `${s.halfOpenReceived.length}/${s.halfOpenSent.length}`).join(', ')}`);
+      ctx.verdict('fin-wait-2-half-open', 'inconclusive', `closer / passive after the ACK: ${seqs.map((s) => row(s, 'finWait2')).join('; ')}; half-open data received: ${delivered}`);
     }
 
     if (all((s) => stateIn(s.snaps.finWait1, s.passiveEnd) === 'CLOSE-WAIT' && stateIn(s.snaps.finWait2, s.passiveEnd) === 'CLOSE-WAIT' && stateIn(s.snaps.lastAck, s.passiveEnd) === 'LAST-ACK')) {
@@ -187,10 +189,17 @@ export default defineLab({
       ctx.verdict('last-ack', 'inconclusive', `passive side with final ACK dropped / after: ${seqs.map((s) => `${stateIn(s.snaps.lastAck, s.passiveEnd)} / ${stateIn(s.snaps.closed, s.passiveEnd)}`).join('; ')}`);
     }
 
-    if (all((s) => stateIn(s.snaps.lastAck, s.closerEnd) === 'TIME-WAIT' && stateIn(s.snaps.closed, s.closerEnd) === 'TIME-WAIT' && stateIn(s.snaps.closed, s.passiveEnd) === 'absent')) {
-      ctx.verdict('time-wait-on-closer', 'confirmed', `In every sequence the side that closed first was in TIME-WAIT after the peer's FIN (${list('closed', 'closerEnd')}), and the passive side was not.`);
+    // the peer's FIN reached the closer only if the passive side got to LAST-ACK; without that, nothing to judge
+    const ends = seqs.map((s) => `${s.closer} closes: ${row(s, 'lastAck')} after the peer's FIN, ${row(s, 'closed')} at the end`).join('; ');
+    const closerTw = (s: Sequence) => stateIn(s.snaps.lastAck, s.closerEnd) === 'TIME-WAIT' && stateIn(s.snaps.closed, s.closerEnd) === 'TIME-WAIT';
+    if (!all((s) => stateIn(s.snaps.lastAck, s.passiveEnd) === 'LAST-ACK')) {
+      ctx.verdict('time-wait-on-closer', 'inconclusive', `the passive side did not reach LAST-ACK in every sequence, so the closer's answer to its FIN was not seen (closer / passive: ${ends})`);
+    } else if (!all(closerTw)) {
+      ctx.verdict('time-wait-on-closer', 'refuted', `After the peer's FIN the side that closed first was not in TIME-WAIT in every sequence (closer / passive: ${ends}).`);
+    } else if (seqs.some((s) => stateIn(s.snaps.closed, s.passiveEnd) === 'TIME-WAIT')) {
+      ctx.verdict('time-wait-on-closer', 'partly', `The side that closed first was in TIME-WAIT after the peer's FIN, but so was a passive side (closer / passive: ${ends}).`);
     } else {
-      ctx.verdict('time-wait-on-closer', 'refuted', `closer / passive at the end: ${seqs.map((s) => `${s.closer}: ${row(s, 'closed')}`).join('; ')}`);
+      ctx.verdict('time-wait-on-closer', 'confirmed', `In every sequence the side that closed first was in TIME-WAIT after the peer's FIN (${list('closed', 'closerEnd')}), and the passive side was not (${seqs.map((s) => stateIn(s.snaps.closed, s.passiveEnd)).join(', ')} at the end).`);
     }
 
     const serverSeq = seqs.find((s) => s.closer === 'server');

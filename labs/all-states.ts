@@ -1,16 +1,16 @@
 // Tests: article 001's eleven TCP states, each made to appear on loopback (nft faults hold the fleeting ones)
 // and proved by the ss line that shows it; one table for a newcomer. Run this lab first.
+import { A001 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
-import { RFC_NAME } from '../harness/census.ts';
+import { RFC_NAME, filterSockets } from '../harness/census.ts';
 import { dial } from '../harness/dial.ts';
 import { describeEnd, endIn, endsOf, waitForEnd, waitForGone, type End } from '../harness/endpoints.ts';
 import { Faults, NFT_INSTALL } from '../harness/faults.ts';
 import { defineLab } from '../harness/lab.ts';
 import type { SnapshotRecord } from '../harness/result.ts';
-import { connect, listen } from '../harness/sockets.ts';
-import { formatRecord, type SsState } from '../harness/ss.ts';
+import { listen, openPair } from '../harness/sockets.ts';
+import { formatRecord, type SockRecord, type SsState } from '../harness/ss.ts';
 
-const A001 = '001_409283d7d09adb0c.txt';
 const HOST = '127.0.0.1';
 
 interface Proof {
@@ -44,22 +44,23 @@ export default defineLab({
     const P = ctx.options.port as number;
     const faults = await Faults.open(ctx);
     const proofs: Proof[] = [];
-    const prove = (state: SsState, how: string, snap: SnapshotRecord, end: End) => {
-      const r = endIn(snap, end);
+    /** Record the proof of `state`: the socket's ss line, if it really was in that state in the snapshot. */
+    const prove = (state: SsState, how: string, snap: SnapshotRecord, r: SockRecord | undefined) => {
       proofs.push({ state, how, line: r && r.state === state ? formatRecord(r).replace(/\s+/g, ' ') : undefined, snapshot: snap.label });
     };
-    const held = async (state: SsState, end: End, how: string) => {
-      await waitForEnd(ctx, end, state, { label: state });
-      prove(state, how, ctx.snapshots.at(-1)!, end);
+    const proveEnd = (state: SsState, how: string, snap: SnapshotRecord, end: End) => prove(state, how, snap, endIn(snap, end));
+    /** Wait for `end` to be in `state`, record that read under the state's name and prove the state with it. */
+    const held = async (state: SsState, end: End, how: string): Promise<SnapshotRecord> => {
+      const snap = await waitForEnd(ctx, end, state, { label: state });
+      proveEnd(state, how, snap, end);
+      return snap;
     };
-    const listeners = await Promise.all([0, 1, 2, 3, 4].map((i) => listen({ host: HOST, port: P + i, allowHalfOpen: true })));
+    const listeners = await Promise.all([0, 1, 2].map((i) => listen({ host: HOST, port: P + i, allowHalfOpen: true })));
     for (const l of listeners) ctx.defer(() => l.close());
 
     ctx.step('LISTEN');
     const ls = await ctx.snapshot('LISTEN', { focus: { state: 'LISTEN' } });
-    prove('LISTEN', 'listen() on a bound socket', ls, { name: 'listener', localPort: P, peerPort: 0 });
-    const lrec = ls.sockets.find((s) => s.state === 'LISTEN' && s.local.endsWith(`:${P}`));
-    proofs[proofs.length - 1].line = lrec ? formatRecord(lrec).replace(/\s+/g, ' ') : undefined;
+    prove('LISTEN', 'listen() on a bound socket', ls, filterSockets(ls.sockets, { localPort: P, state: 'LISTEN' })[0]);
 
     ctx.step('SYN-SENT: the client\'s SYN is dropped');
     await faults.drop({ kind: 'syn', toPort: P + 1 });
@@ -75,31 +76,25 @@ export default defineLab({
     await held('SYN-RECV', endsOf(42002, P + 2).server, "connect() while the client's third handshake segment (ACK) is dropped: the server end waits for it");
 
     ctx.step('ESTABLISHED, FIN-WAIT-1 and CLOSE-WAIT, FIN-WAIT-2, then LAST-ACK and TIME-WAIT on one connection');
-    const client = await connect(P + 3, HOST, { allowHalfOpen: true });
-    const server = await listeners[3].nextConnection();
-    ctx.defer(() => client.destroy());
-    ctx.defer(() => server.destroy());
-    const e = endsOf(client.localPort!, P + 3);
+    const { client, server, clientPort } = await openPair((fn) => ctx.defer(fn), P + 3, { host: HOST });
+    const e = endsOf(clientPort, P + 3);
     await held('ESTAB', e.client, 'a completed handshake');
     const serverAcks = await faults.drop({ kind: 'fin-ack', fromPort: P + 3 });
     client.end();
     await waitForEnd(ctx, e.server, 'CLOSE-WAIT');
-    await held('FIN-WAIT-1', e.client, "the client calls shutdown(SHUT_WR) (sends FIN) while the server's ACKs are dropped");
-    prove('CLOSE-WAIT', 'the server received the FIN (and acknowledged it) but its application has not closed', ctx.snapshots.at(-1)!, e.server);
+    const fw1 = await held('FIN-WAIT-1', e.client, "the client calls shutdown(SHUT_WR) (sends FIN) while the server's ACKs are dropped");
+    proveEnd('CLOSE-WAIT', 'the server received the FIN (and acknowledged it) but its application has not closed', fw1, e.server);
     await faults.lift(serverAcks);
     await held('FIN-WAIT-2', e.client, "the ACK of the client's FIN gets through; the server stays silent (half-open)");
     await faults.drop({ kind: 'ack', toPort: P + 3 });
     server.destroy();
     await waitForEnd(ctx, e.client, 'TIME-WAIT');
-    await held('LAST-ACK', e.server, "the server closes (sends its FIN) while the client's final ACK is dropped");
-    prove('TIME-WAIT', 'the client, which closed first, received the server\'s FIN and sent the final ACK', ctx.snapshots.at(-1)!, e.client);
+    const la = await held('LAST-ACK', e.server, "the server closes (sends its FIN) while the client's final ACK is dropped");
+    proveEnd('TIME-WAIT', 'the client, which closed first, received the server\'s FIN and sent the final ACK', la, e.client);
 
     ctx.step('CLOSING: the client\'s FIN is lost and the server closes before it arrives');
-    const c2 = await connect(P + 4, HOST, { allowHalfOpen: true });
-    const s2 = await listeners[4].nextConnection();
-    ctx.defer(() => c2.destroy());
-    ctx.defer(() => s2.destroy());
-    const e2 = endsOf(c2.localPort!, P + 4);
+    const { client: c2, server: s2, clientPort: cp2 } = await openPair((fn) => ctx.defer(fn), P + 4, { host: HOST });
+    const e2 = endsOf(cp2, P + 4);
     await faults.drop({ kind: 'fin', toPort: P + 4 });
     c2.destroy();
     await waitForEnd(ctx, e2.client, 'FIN-WAIT-1');
@@ -108,8 +103,7 @@ export default defineLab({
 
     ctx.step('CLOSED: let the final ACK of the LAST-ACK connection through');
     await faults.liftAll('release the held connections');
-    await waitForGone(ctx, e.server, { timeoutMs: 4000, label: 'CLOSED' });
-    const closedSnap = ctx.snapshots.at(-1)!;
+    const closedSnap = await waitForGone(ctx, e.server, { timeoutMs: 4000, label: 'CLOSED' });
     proofs.push({
       state: 'CLOSED',
       how: 'the LAST-ACK end received the final ACK: ss no longer lists it (a CLOSED socket is in no lookup table; ss has nothing to show)',

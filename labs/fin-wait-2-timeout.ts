@@ -1,15 +1,15 @@
 // Tests: article 003 on FIN-WAIT-2 — after close() the orphaned FIN-WAIT-2 is reaped after tcp_fin_timeout;
 // after shutdown(SHUT_WR) with the socket still open it is not; TCP_LINGER2 < 0 skips FIN-WAIT-2 altogether.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { A003 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
 import { describeEnd, endIn, endsOf, stateIn, waitForEnd, type End } from '../harness/endpoints.ts';
 import { Faults, NFT_INSTALL } from '../harness/faults.ts';
 import { IPPROTO_TCP, TCP_LINGER2, getIntOption, setIntOption } from '../harness/ffi.ts';
 import { defineLab } from '../harness/lab.ts';
 import type { SnapshotRecord } from '../harness/result.ts';
-import { connect, fdOf, listen } from '../harness/sockets.ts';
+import { fdOf, openPair } from '../harness/sockets.ts';
 
-const A003 = '003_81081321638cfb34.txt';
 const HOST = '127.0.0.1';
 
 export default defineLab({
@@ -41,30 +41,25 @@ export default defineLab({
   options: {
     'fin-timeout': { type: 'number', min: 1, max: 60, default: 3, describe: 'tcp_fin_timeout (s) set inside the sandbox' },
     outlive: { type: 'number', min: 1, max: 10, default: 2, describe: 'watch the shutdown() socket until this many times tcp_fin_timeout' },
-    port: { type: 'number', min: 1024, max: 60000, default: 9000, describe: 'server port' },
+    port: { type: 'number', min: 1024, max: 60000, default: 9000, describe: 'server port of the close() client (shutdown() and TCP_LINGER2 use the next two)' },
   },
   needs: [{ program: 'nft', install: NFT_INSTALL }],
   async run(ctx: LabContext) {
-    const finTimeout = ctx.options['fin-timeout'] as number;
+    const asked = ctx.options['fin-timeout'] as number;
     const outlive = ctx.options.outlive as number;
     const P = ctx.options.port as number;
-    await ctx.sysctl('net.ipv4.tcp_fin_timeout', String(finTimeout));
+    const finTimeout = Number(await ctx.sysctl('net.ipv4.tcp_fin_timeout', String(asked))); // as the kernel reads it back
     const faults = await Faults.open(ctx);
-    const listener = await listen({ host: HOST, port: P, allowHalfOpen: true });
-    ctx.defer(() => listener.close());
 
-    ctx.step('three connections to a server that never sends its FIN');
-    const open = async (name: string) => {
-      const client = await connect(P, HOST, { allowHalfOpen: true });
-      const server = await listener.nextConnection();
-      ctx.defer(() => client.destroy());
-      ctx.defer(() => server.destroy());
-      const e = endsOf(client.localPort!, P);
+    ctx.step(`three connections (to :${P}, :${P + 1}, :${P + 2}) whose server end never sends its FIN`);
+    const open = async (name: string, port: number) => {
+      const { client, server, clientPort } = await openPair((fn) => ctx.defer(fn), port, { host: HOST });
+      const e = endsOf(clientPort, port);
       return { client, server, end: { ...e.client, name } as End, serverEnd: { ...e.server, name: `server of ${name}` } as End };
     };
-    const closed = await open('close()');
-    const half = await open('shutdown()');
-    const lingered = await open('TCP_LINGER2=-1');
+    const closed = await open('close()', P);
+    const half = await open('shutdown()', P + 1);
+    const lingered = await open('TCP_LINGER2=-1', P + 2);
     setIntOption(fdOf(lingered.client), IPPROTO_TCP, TCP_LINGER2, -1);
     const linger2 = getIntOption(fdOf(lingered.client), IPPROTO_TCP, TCP_LINGER2);
     ctx.event('sockopt', `TCP_LINGER2 on :${lingered.end.localPort} reads back ${linger2}`, { port: lingered.end.localPort, linger2 });
@@ -75,9 +70,19 @@ export default defineLab({
     closed.client.destroy();
     half.client.end();
     lingered.client.destroy();
+    // the reference time of every "after close()" figure below (snapshot atMs minus this event's atMs)
+    const calls = ctx.event('call', `close() on :${closed.end.localPort}, shutdown(SHUT_WR) on :${half.end.localPort}, close() with TCP_LINGER2=-1 on :${lingered.end.localPort}`, {
+      closePort: closed.end.localPort,
+      shutdownPort: half.end.localPort,
+      lingerPort: lingered.end.localPort,
+    });
+    // the orphan counts as reaped "after tcp_fin_timeout" when it leaves ss in this window (timer granularity
+    // and the 0.5 s sampling make it late by up to ~1 s; the timer may have started a little before close() returned)
+    const lo = finTimeout * 1000 - 600;
+    const hi = finTimeout * 1000 + 1000;
+    ctx.event('window', `the orphaned FIN-WAIT-2 should leave ss ${lo}..${hi} ms after close() (tcp_fin_timeout = ${finTimeout} s)`, { lo, hi, finTimeout });
     await waitForEnd(ctx, closed.end, 'FIN-WAIT-2');
-    await waitForEnd(ctx, half.end, 'FIN-WAIT-2', { label: 'just after the calls' });
-    const first = ctx.snapshots.at(-1)!;
+    const first = await waitForEnd(ctx, half.end, 'FIN-WAIT-2', { label: 'just after the calls' });
 
     ctx.step(`watch the timers for ${outlive} x tcp_fin_timeout = ${outlive * finTimeout} s`);
     const rows: string[][] = [];
@@ -85,7 +90,7 @@ export default defineLab({
     let last: SnapshotRecord = first;
     const samples: SnapshotRecord[] = [first];
     const sample = (snap: SnapshotRecord) => {
-      const t = ((Date.now() - t0) / 1000).toFixed(1);
+      const t = ((snap.atMs - calls.atMs) / 1000).toFixed(1);
       const left = endIn(snap, closed.end)?.timer?.remainingMs;
       rows.push([`${t} s`, describeEnd(snap, closed.end), left === undefined ? '-' : `${left} ms`, describeEnd(snap, half.end), stateIn(snap, closed.serverEnd)]);
     };
@@ -96,7 +101,7 @@ export default defineLab({
       last = await ctx.snapshot(`t=${t.toFixed(1)}s`, { focus: { localPort: closed.end.localPort } });
       samples.push(last);
       sample(last);
-      if (goneAtMs === undefined && !endIn(last, closed.end)) goneAtMs = Date.now() - t0;
+      if (goneAtMs === undefined && !endIn(last, closed.end)) goneAtMs = last.atMs - calls.atMs;
       const timer = endIn(last, closed.end)?.timer;
       ctx.progress(`t=${t.toFixed(1)} s: close() socket ${stateIn(last, closed.end)}${timer ? ` ${timer.raw}` : ''}; shutdown() socket ${stateIn(last, half.end)}`);
     }
@@ -112,10 +117,10 @@ export default defineLab({
 
     // --- verdicts ----------------------------------------------------------------------------------------------
     const timer0 = endIn(first, closed.end)?.timer;
-    const lo = finTimeout * 1000 - 600;
-    const hi = finTimeout * 1000 + 1000;
-    if (goneAtMs !== undefined && goneAtMs >= lo && goneAtMs <= hi && stateIn(first, closed.end) === 'FIN-WAIT-2') {
-      ctx.verdict('orphan-fin-wait-2-reaped', 'confirmed', `After close() the client sat in FIN-WAIT-2 with a kernel timer (${timer0?.raw ?? 'no timer shown'}) counting down from tcp_fin_timeout = ${finTimeout} s and left ss ${goneAtMs} ms after close() (sampled every 0.5 s). Its peer, which never closed, stayed in ${stateIn(last, closed.serverEnd)}: reaping one end does not tell the other.`);
+    if (stateIn(first, closed.end) !== 'FIN-WAIT-2') {
+      ctx.verdict('orphan-fin-wait-2-reaped', 'inconclusive', `the close() client was not in FIN-WAIT-2 in the first sample (${describeEnd(first, closed.end)}), so there was no orphan to watch`);
+    } else if (goneAtMs !== undefined && goneAtMs >= lo && goneAtMs <= hi) {
+      ctx.verdict('orphan-fin-wait-2-reaped', 'confirmed', `After close() the client sat in FIN-WAIT-2 with a kernel timer (${timer0?.raw ?? 'no timer shown'}) counting down from tcp_fin_timeout = ${finTimeout} s and left ss ${goneAtMs} ms after close() (sampled every 0.5 s; window ${lo}..${hi} ms). Its peer, which never closed, stayed in ${stateIn(last, closed.serverEnd)}: reaping one end does not tell the other.`);
     } else if (goneAtMs !== undefined) {
       ctx.verdict('orphan-fin-wait-2-reaped', 'partly', `The orphaned FIN-WAIT-2 was reaped, but ${goneAtMs} ms after close(), outside ${lo}..${hi} ms for tcp_fin_timeout = ${finTimeout} s (timer at start: ${timer0?.raw ?? 'none'}).`);
     } else {

@@ -1,6 +1,7 @@
 // Tests: the handshake states of article 001 — LISTEN, SYN-SENT (SYN dropped), SYN-RECV (the handshake's last
 // ACK dropped), ESTABLISHED — each held with an nft fault and seen in ss; and how a stuck handshake ends once
 // the fault is lifted (it completes) or when it is not (connect fails / the server forgets it; errno, time).
+import { A001 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
 import { dial, type DialOutcome } from '../harness/dial.ts';
 import { describeEnd, endsOf, stateIn, waitForEnd, waitForGone } from '../harness/endpoints.ts';
@@ -9,7 +10,6 @@ import { defineLab } from '../harness/lab.ts';
 import { listen } from '../harness/sockets.ts';
 import { filterSockets } from '../harness/census.ts';
 
-const A001 = '001_409283d7d09adb0c.txt';
 const HOST = '127.0.0.1';
 
 const outcomeText = (o: DialOutcome) => (o.ok ? `connected after ${o.ms} ms` : `failed with ${o.code} after ${o.ms} ms`);
@@ -64,15 +64,13 @@ export default defineLab({
     const a = dial(P, 41000, HOST);
     ctx.defer(() => a.socket.destroy());
     const aEnds = endsOf(41000, P);
-    await waitForEnd(ctx, aEnds.client, 'SYN-SENT', { label: 'SYN-SENT (SYN dropped)' });
-    const synSentSnap = ctx.snapshots.at(-1)!;
+    const synSentSnap = await waitForEnd(ctx, aEnds.client, 'SYN-SENT', { label: 'SYN-SENT (SYN dropped)' });
     const liftedAt = Date.now();
     const synsDropped = await faults.lift(synFault, 'let the retransmitted SYN through');
     const aOutcome = await a.outcome;
     ctx.event('connect', `client :41000 ${outcomeText(aOutcome)} (${Date.now() - liftedAt} ms after the rule was lifted)`, { port: 41000, ...aOutcome, afterLiftMs: Date.now() - liftedAt, synsDropped });
     await main.nextConnection();
-    await waitForEnd(ctx, aEnds.client, 'ESTAB', { label: 'SYN-SENT resolved' });
-    const synSentDone = ctx.snapshots.at(-1)!;
+    const synSentDone = await waitForEnd(ctx, aEnds.client, 'ESTAB', { label: 'SYN-SENT resolved' });
 
     // --- SYN-RECV, held then released -------------------------------------------------------------
     ctx.step(`SYN-RECV: drop the handshake's last ACK (client -> :${P}) and connect from :41003`);
@@ -83,8 +81,7 @@ export default defineLab({
     const bEnds = endsOf(41003, P);
     const bOutcome = await b.outcome;
     ctx.event('connect', `client :41003 ${outcomeText(bOutcome)} although its last ACK is being dropped`, { port: 41003, ...bOutcome });
-    await waitForEnd(ctx, bEnds.server, 'SYN-RECV', { label: 'SYN-RECV (last ACK dropped)' });
-    const synRecvSnap = ctx.snapshots.at(-1)!;
+    const synRecvSnap = await waitForEnd(ctx, bEnds.server, 'SYN-RECV', { label: 'SYN-RECV (last ACK dropped)' });
     const acceptedWhileHeld = main.connections.length - acceptedBefore;
     ctx.event('accept', `accept() returned ${acceptedWhileHeld} connection(s) while the server end was in SYN-RECV`, { acceptedWhileHeld });
     const ackLiftedAt = Date.now();
@@ -92,18 +89,18 @@ export default defineLab({
     await main.nextConnection();
     const acceptMs = Date.now() - ackLiftedAt;
     ctx.event('accept', `accept() returned ${acceptMs} ms after the rule was lifted (${acksDropped} ACK(s) had been dropped)`, { afterLiftMs: acceptMs, acksDropped });
-    await waitForEnd(ctx, bEnds.server, 'ESTAB', { label: 'SYN-RECV resolved' });
-    const synRecvDone = ctx.snapshots.at(-1)!;
+    const synRecvDone = await waitForEnd(ctx, bEnds.server, 'ESTAB', { label: 'SYN-RECV resolved' });
 
     // --- ESTABLISHED --------------------------------------------------------------------------------
     ctx.step(`ESTABLISHED: a plain connection from :41004`);
     const c = dial(P, 41004, HOST);
     ctx.defer(() => c.socket.destroy());
-    await c.outcome;
+    const cOutcome = await c.outcome;
+    ctx.event('connect', `client :41004 ${outcomeText(cOutcome)}`, { port: 41004, ...cOutcome });
     await main.nextConnection();
+    ctx.event('accept', `the listener on :${P} has accepted ${main.connections.length} connection(s)`, { accepted: main.connections.length });
     const cEnds = endsOf(41004, P);
-    await waitForEnd(ctx, cEnds.server, 'ESTAB', { label: 'ESTABLISHED' });
-    const estSnap = ctx.snapshots.at(-1)!;
+    const estSnap = await waitForEnd(ctx, cEnds.server, 'ESTAB', { label: 'ESTABLISHED' });
 
     // --- the stuck handshakes end -------------------------------------------------------------------
     ctx.step('the stuck handshakes: connect() to a SYN that is always dropped, and a server whose last ACK never arrives');
@@ -111,9 +108,10 @@ export default defineLab({
     await ctx.snapshot('stuck handshakes', { focus: { state: ['SYN-SENT', 'SYN-RECV'] } });
     const sentOutcome = await doomedSent.outcome;
     ctx.event('connect', `client :41001 (SYN always dropped, tcp_syn_retries=1): ${outcomeText(sentOutcome)}`, { port: 41001, ...sentOutcome });
-    const recvGoneMs = await waitForGone(ctx, dEnds.server, { timeoutMs: 8000, progress: true, label: 'SYN-RECV expired' });
+    const waitFrom = Date.now();
+    const expiredSnap = await waitForGone(ctx, dEnds.server, { timeoutMs: 8000, progress: true, label: 'SYN-RECV expired' });
+    const recvGoneMs = Date.now() - waitFrom;
     const recvGoneAt = Date.now() - doomedRecv.startedAt;
-    const expiredSnap = ctx.snapshots.at(-1)!;
     ctx.event('expire', `server end :${P + 2} <- :41002 left SYN-RECV and vanished ${recvGoneAt} ms after the SYN (tcp_synack_retries=1); the client end is ${stateIn(expiredSnap, dEnds.client)}`, { afterMs: recvGoneAt, waitedMs: recvGoneMs, clientState: stateIn(expiredSnap, dEnds.client) });
     await faults.lift(doomedRecvFault, 'so the client\'s data can reach the server');
     const writeAt = Date.now();
@@ -137,36 +135,51 @@ export default defineLab({
       note: 'tcp_syn_retries=1 and tcp_synack_retries=1 inside the sandbox: first retransmission after 1 s, give up 2 s later.',
     });
 
-    // --- verdicts -------------------------------------------------------------------------------------
+    // --- verdicts: not observed → inconclusive; observed otherwise → refuted / partly ------------------------
     const listening = filterSockets(listenSnap.sockets, { localPort: P, state: 'LISTEN' }).length;
-    if (listening && main.connections.length >= 3) {
-      ctx.verdict('listen-state', 'confirmed', `ss listed 127.0.0.1:${P} in LISTEN before any client connected, and that socket then accepted ${main.connections.length} connections.`);
+    const accepted = main.connections.length;
+    if (!listening) {
+      ctx.verdict('listen-state', 'refuted', `listen() on :${P} succeeded, but the snapshot taken then listed no LISTEN socket on :${P} (${listenSnap.sockets.length} socket(s) in all).`);
+    } else if (accepted < 3) {
+      ctx.verdict('listen-state', 'partly', `ss listed 127.0.0.1:${P} in LISTEN, but it accepted only ${accepted} of the 3 connections that completed a handshake with it.`);
     } else {
-      ctx.verdict('listen-state', 'inconclusive', `LISTEN on :${P} in the snapshot: ${listening}; connections accepted: ${main.connections.length}`);
+      ctx.verdict('listen-state', 'confirmed', `ss listed 127.0.0.1:${P} in LISTEN before any client connected, and that socket then accepted ${accepted} connections.`);
     }
 
-    const held = synSentSnap.sockets.length ? stateIn(synSentSnap, aEnds.client) : 'absent';
-    if (held === 'SYN-SENT' && synsDropped > 0 && stateIn(synSentDone, aEnds.client) === 'ESTAB' && aOutcome.ok) {
-      ctx.verdict('syn-sent-state', 'confirmed', `With its SYN dropped (${synsDropped} SYN(s) matched the rule) the client was "${describeEnd(synSentSnap, aEnds.client)}"; once the rule was lifted the retransmitted SYN was answered and connect() completed (${outcomeText(aOutcome)} from the first SYN). Left dropped, connect() ${outcomeText(sentOutcome)}.`);
+    const held = stateIn(synSentSnap, aEnds.client);
+    const resolved = stateIn(synSentDone, aEnds.client);
+    if (synsDropped === 0) {
+      ctx.verdict('syn-sent-state', 'inconclusive', `the rule dropped no SYN, so nothing held the client (it was ${held}; after lifting: ${resolved})`);
+    } else if (held !== 'SYN-SENT') {
+      ctx.verdict('syn-sent-state', 'refuted', `With its SYN dropped (${synsDropped} SYN(s) matched the rule) the client was ${describeEnd(synSentSnap, aEnds.client)}, not SYN-SENT.`);
+    } else if (resolved !== 'ESTAB' || !aOutcome.ok) {
+      ctx.verdict('syn-sent-state', 'partly', `With its SYN dropped (${synsDropped}) the client was "${describeEnd(synSentSnap, aEnds.client)}", but once the SYN could be answered it was ${resolved} and connect() ${outcomeText(aOutcome)}.`);
     } else {
-      ctx.verdict('syn-sent-state', 'inconclusive', `client end while SYNs were dropped: ${held} (${synsDropped} dropped); after lifting: ${stateIn(synSentDone, aEnds.client)}`);
+      ctx.verdict('syn-sent-state', 'confirmed', `With its SYN dropped (${synsDropped} SYN(s) matched the rule) the client was "${describeEnd(synSentSnap, aEnds.client)}"; once the rule was lifted the retransmitted SYN was answered and connect() completed (${outcomeText(aOutcome)} from the first SYN). Left dropped, connect() ${outcomeText(sentOutcome)}.`);
     }
 
     const recvHeld = stateIn(synRecvSnap, bEnds.server);
     const clientThen = stateIn(synRecvSnap, bEnds.client);
+    const recvDone = stateIn(synRecvDone, bEnds.server);
     const plainSynRecv = filterSockets(estSnap.sockets, { localPort: P, state: 'SYN-RECV' }).length;
-    if (recvHeld === 'SYN-RECV' && acceptedWhileHeld === 0 && stateIn(synRecvDone, bEnds.server) === 'ESTAB') {
-      ctx.verdict('syn-rcvd-hidden', 'confirmed', `With the client's last ACK dropped ss showed the server end "${describeEnd(synRecvSnap, bEnds.server)}" (client end already ${clientThen}; accept() had not returned); the snapshot right after a plain handshake listed ${plainSynRecv} SYN-RECV socket(s) on :${P}. After lifting the rule the server retransmitted its SYN+ACK, the client's ACK got through and the server end became ESTAB (accept() returned ${acceptMs} ms after the lift). No special client is needed: losing that one ACK on the path is enough (here an nft rule, on a real server a lossy link or a SYN flood).`);
+    if (acksDropped === 0) {
+      ctx.verdict('syn-rcvd-hidden', 'inconclusive', `the rule dropped no handshake ACK, so nothing held the server end (it was ${recvHeld}; after lifting: ${recvDone})`);
+    } else if (recvHeld !== 'SYN-RECV') {
+      ctx.verdict('syn-rcvd-hidden', 'refuted', `With the client's last ACK dropped (${acksDropped}) the server end was ${describeEnd(synRecvSnap, bEnds.server)}, not SYN-RECV.`);
+    } else if (acceptedWhileHeld > 0 || recvDone !== 'ESTAB') {
+      ctx.verdict('syn-rcvd-hidden', 'partly', `With the client's last ACK dropped the server end was "${describeEnd(synRecvSnap, bEnds.server)}", but accept() returned ${acceptedWhileHeld} connection(s) meanwhile and after lifting the rule it was ${recvDone}.`);
     } else {
-      ctx.verdict('syn-rcvd-hidden', 'inconclusive', `server end with the ACK dropped: ${recvHeld} (accepted meanwhile: ${acceptedWhileHeld}); after lifting: ${stateIn(synRecvDone, bEnds.server)}`);
+      ctx.verdict('syn-rcvd-hidden', 'confirmed', `With the client's last ACK dropped ss showed the server end "${describeEnd(synRecvSnap, bEnds.server)}" (client end already ${clientThen}; accept() had not returned); the snapshot right after a plain handshake listed ${plainSynRecv} SYN-RECV socket(s) on :${P}. After lifting the rule the server retransmitted its SYN+ACK, the client's ACK got through and the server end became ESTAB (accept() returned ${acceptMs} ms after the lift). No special client is needed: losing that one ACK on the path is enough (here an nft rule, on a real server a lossy link or a SYN flood).`);
     }
 
     const ce = stateIn(estSnap, cEnds.client);
     const se = stateIn(estSnap, cEnds.server);
-    if (ce === 'ESTAB' && se === 'ESTAB') {
+    if (!cOutcome.ok) {
+      ctx.verdict('established-state', 'inconclusive', `the plain handshake from :41004 did not complete (connect() ${outcomeText(cOutcome)}), so there was no connection to look at`);
+    } else if (ce === 'ESTAB' && se === 'ESTAB') {
       ctx.verdict('established-state', 'confirmed', `Both ends of :41004 <-> :${P} were ESTAB right after connect() and accept() returned.`);
     } else {
-      ctx.verdict('established-state', 'refuted', `after the handshake: client ${ce}, server ${se}`);
+      ctx.verdict('established-state', 'refuted', `connect() and accept() both returned, but then the client end was ${ce} and the server end ${se}.`);
     }
   },
 });

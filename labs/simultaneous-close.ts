@@ -1,16 +1,15 @@
 // Tests: what really produces CLOSING (article 001 says: both sides closing at once). Closes issued in the
 // same instant on loopback are compared with closes far apart whose first FIN is lost, and CLOSING is held.
+import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { A001 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
 import { describeEnd, endsOf, stateIn, waitForEnd } from '../harness/endpoints.ts';
 import { Faults, NFT_INSTALL } from '../harness/faults.ts';
 import { defineLab } from '../harness/lab.ts';
-import { readSockets } from '../harness/host.ts';
-import { connect, listen } from '../harness/sockets.ts';
-import type { SockRecord } from '../harness/ss.ts';
-import { until } from '../harness/wait.ts';
+import type { Verdict } from '../harness/result.ts';
+import { connect, listen, openPair } from '../harness/sockets.ts';
 
-const A001 = '001_409283d7d09adb0c.txt';
 const HOST = '127.0.0.1';
 const SETTLED = new Set(['TIME-WAIT', 'absent']);
 
@@ -22,7 +21,11 @@ export default defineLab({
     'own. First, both ends of several connections call close() in the same instant (same event-loop turn) and the ' +
     'end states are read: a crossing of the two FINs leaves both ends in TIME-WAIT, an ordinary close leaves only ' +
     'one. Then the client closes while its FIN is dropped by an nft rule and the server closes a configurable time ' +
-    'later: the client is held in CLOSING and ss shows it; lifting the rule lets both ends finish in TIME-WAIT.',
+    'later: the client is held in CLOSING and ss shows it; lifting the rule lets both ends finish in TIME-WAIT. ' +
+    'Verdict on the simultaneous-close claim: confirmed if every same-instant close crossed its FINs, partly if ' +
+    'only some did, or if none did but a lost FIN produced CLOSING with the closes far apart (the mechanism, ' +
+    'both FINs unacknowledged at once, holds; the timing of close() is not what decides it), refuted if none did ' +
+    'and CLOSING was not produced at all.',
   claims: [
     {
       id: 'closing-simultaneous',
@@ -51,7 +54,7 @@ export default defineLab({
     ctx.step(`${trials} connection(s) on :${P}: client and server call close() in the same event-loop turn`);
     const l1 = await listen({ host: HOST, port: P, allowHalfOpen: true });
     ctx.defer(() => l1.close());
-    const pairs: { client: import('node:net').Socket; server: import('node:net').Socket; ends: ReturnType<typeof endsOf> }[] = [];
+    const pairs: { client: net.Socket; server: net.Socket; ends: ReturnType<typeof endsOf> }[] = [];
     for (let i = 0; i < trials; i++) {
       const client = await connect(P, HOST, { allowHalfOpen: true });
       const server = await l1.nextConnection();
@@ -61,15 +64,11 @@ export default defineLab({
       p.client.destroy();
       p.server.destroy();
     }
-    await until<SockRecord[], SockRecord[]>(
-      async () => {
-        const all = await readSockets(ctx.host);
-        const done = pairs.every((p) => SETTLED.has(stateIn(all, p.ends.client)) && SETTLED.has(stateIn(all, p.ends.server)));
-        return done ? { done: true, value: all } : { done: false, last: all };
-      },
-      { what: 'every same-instant close to settle (TIME-WAIT or gone)', timeoutMs: 5000, signal: ctx.signal },
+    const sameSnap = await ctx.waitSs(
+      'every same-instant close to settle (TIME-WAIT or gone)',
+      (read) => pairs.every((p) => SETTLED.has(stateIn(read, p.ends.client)) && SETTLED.has(stateIn(read, p.ends.server))),
+      { timeoutMs: 5000, label: 'same-instant closes settled', focus: { port: P } },
     );
-    const sameSnap = await ctx.snapshot('same-instant closes settled', { focus: { port: P } });
     const outcomes = pairs.map((p) => `${stateIn(sameSnap, p.ends.client)} / ${stateIn(sameSnap, p.ends.server)}`);
     const crossed = pairs.filter((p) => stateIn(sameSnap, p.ends.client) === 'TIME-WAIT' && stateIn(sameSnap, p.ends.server) === 'TIME-WAIT').length;
     const tally = new Map<string, number>();
@@ -79,29 +78,21 @@ export default defineLab({
     // --- first FIN lost, closes far apart -------------------------------------------------------------
     const P2 = P + 1;
     ctx.step(`on :${P2}: drop the client's FINs, client closes, server closes ${gap} ms later`);
-    const l2 = await listen({ host: HOST, port: P2, allowHalfOpen: true });
-    ctx.defer(() => l2.close());
-    const client = await connect(P2, HOST, { allowHalfOpen: true });
-    const server = await l2.nextConnection();
-    ctx.defer(() => client.destroy());
-    ctx.defer(() => server.destroy());
-    const e = endsOf(client.localPort!, P2);
+    const { client, server, clientPort } = await openPair((fn) => ctx.defer(fn), P2, { host: HOST });
+    const e = endsOf(clientPort, P2);
     const finFault = await faults.drop({ kind: 'fin', toPort: P2 }, "the client's FIN is lost");
     client.destroy();
-    await waitForEnd(ctx, e.client, 'FIN-WAIT-1', { label: 'client FIN lost: FIN-WAIT-1 / ESTAB' });
-    const firstSnap = ctx.snapshots.at(-1)!;
+    const firstSnap = await waitForEnd(ctx, e.client, 'FIN-WAIT-1', { label: 'client FIN lost: FIN-WAIT-1 / ESTAB' });
     await sleep(gap); // the experiment's variable: how far apart the two close() calls are
     const serverClosedAt = Date.now();
     server.destroy();
     await waitForEnd(ctx, e.server, 'FIN-WAIT-2');
-    await waitForEnd(ctx, e.client, 'CLOSING', { label: 'CLOSING' });
-    const closingSnap = ctx.snapshots.at(-1)!;
+    const closingSnap = await waitForEnd(ctx, e.client, 'CLOSING', { label: 'CLOSING' });
     const closingAfterMs = Date.now() - serverClosedAt;
     ctx.step('lift the rule: the client retransmits its FIN');
     const finsDropped = await faults.lift(finFault);
     await waitForEnd(ctx, e.server, 'TIME-WAIT', { timeoutMs: 4000 });
-    await waitForEnd(ctx, e.client, 'TIME-WAIT', { label: 'both TIME-WAIT', timeoutMs: 4000 });
-    const endSnap = ctx.snapshots.at(-1)!;
+    const endSnap = await waitForEnd(ctx, e.client, 'TIME-WAIT', { label: 'both TIME-WAIT', timeoutMs: 4000 });
 
     ctx.table({
       title: 'How the two ends finished',
@@ -120,26 +111,37 @@ export default defineLab({
     const held = stateIn(closingSnap, e.client) === 'CLOSING';
     const serverThen = stateIn(closingSnap, e.server);
     const bothTw = stateIn(endSnap, e.client) === 'TIME-WAIT' && stateIn(endSnap, e.server) === 'TIME-WAIT';
-    if (held && finsDropped > 0) {
-      ctx.verdict(
-        'closing-simultaneous',
-        'partly',
-        `CLOSING comes from FINs that cross, not from a simultaneous close. With the client's FIN lost (${finsDropped} FIN segment(s) dropped) and the server closing ${gap} ms later, the client was "${describeEnd(closingSnap, e.client)}" (${closingAfterMs} ms after the server's close). ` +
-          `Closing both ends in the same instant produced crossed FINs in ${crossed} of ${trials} connections on loopback (end states client / server: ${[...tally].map(([k, v]) => `${k} x${v}`).join(', ')}): ` +
-          `${crossed < trials ? 'an end that finishes absent took the LAST-ACK path, i.e. the first close() had already delivered its FIN over loopback before the second close() ran, so the peer was in CLOSE-WAIT, not FIN-WAIT-1.' : 'here that did make the FINs cross.'} ` +
-          'So a simultaneous close produces CLOSING only if both FINs are in flight together (a real network\'s delay makes that possible); a lost or delayed FIN does it whatever the timing.',
-      );
-    } else {
-      ctx.verdict('closing-simultaneous', 'inconclusive', `client with its FIN dropped after the server closed: ${stateIn(closingSnap, e.client)} (FINs dropped ${finsDropped}); same-instant crossings ${crossed}/${trials}`);
-    }
-    if (held && finsDropped > 0 && serverThen === 'FIN-WAIT-2' && stateIn(firstSnap, e.server) === 'ESTAB' && bothTw) {
+    // Both ends in TIME-WAIT means each sent its FIN before the other's arrived, so each got the peer's FIN while
+    // its own was unacknowledged: both passed through CLOSING. An end that finished absent took the LAST-ACK path.
+    const ends = `end states client / server: ${[...tally].map(([k, v]) => `${k} x${v}`).join(', ')}`;
+    const sameInstant = `Closing both ends in the same event-loop turn crossed the FINs (both ends TIME-WAIT, i.e. both went through CLOSING) in ${crossed} of ${trials} connections on loopback (${ends})`;
+    const ordinary = crossed < trials ? `; in ${crossed === 0 ? 'every one' : 'the others'} the first close() had already delivered its FIN over loopback before the second close() ran, so the peer was in CLOSE-WAIT (then LAST-ACK), not FIN-WAIT-1` : '';
+    const lost = held && finsDropped > 0;
+    const lostText = lost
+      ? `With the client's FIN lost (${finsDropped} FIN segment(s) dropped) and the server closing ${gap} ms later, the client was "${describeEnd(closingSnap, e.client)}" ${closingAfterMs} ms after the server's close: CLOSING without any simultaneous close.`
+      : `The lost-FIN connection did not show CLOSING (client ${stateIn(closingSnap, e.client)}, ${finsDropped} FIN(s) dropped).`;
+    const simultaneous: Verdict = crossed === trials ? 'confirmed' : crossed > 0 || lost ? 'partly' : 'refuted';
+    const why: Record<Verdict, string> = {
+      confirmed: 'Every same-instant close produced CLOSING here.' + (lost ? ' It is not the only way, though: what matters is that both FINs are unacknowledged at once.' : ''),
+      partly:
+        crossed > 0
+          ? 'A same-instant close produces CLOSING only when both FINs are in flight together; the timing of the close() calls alone does not decide it.'
+          : 'The mechanism the article names (both sides have sent a FIN that is not yet acknowledged) is what produced CLOSING, but closing at the same moment did not produce it, and closes far apart did.',
+      refuted: 'Closing at the same moment never produced CLOSING here, and nothing else in this run did either.',
+      inconclusive: '',
+    };
+    ctx.verdict('closing-simultaneous', simultaneous, `${why[simultaneous]} ${sameInstant}${ordinary}. ${lostText}`);
+
+    if (!lost) {
+      ctx.verdict('closing-meaning', 'inconclusive', `CLOSING was not held with the client's FIN dropped: client ${stateIn(closingSnap, e.client)}, server ${serverThen} (FINs dropped ${finsDropped}); at the end ${stateIn(endSnap, e.client)} / ${stateIn(endSnap, e.server)}`);
+    } else if (serverThen === 'FIN-WAIT-2' && stateIn(firstSnap, e.server) === 'ESTAB' && bothTw) {
       ctx.verdict(
         'closing-meaning',
         'confirmed',
         `The client's FIN never reached the server (${finsDropped} dropped; the server was still ESTAB), so nothing could acknowledge it; the server's FIN did arrive, and the client moved to CLOSING while the server, whose FIN the client ACKed, was in ${serverThen}. When the retransmitted FIN got through, both ends went to TIME-WAIT (${describeEnd(endSnap, e.client)}; ${describeEnd(endSnap, e.server)}).`,
       );
     } else {
-      ctx.verdict('closing-meaning', 'inconclusive', `client ${stateIn(closingSnap, e.client)}, server ${serverThen} (before: server ${stateIn(firstSnap, e.server)}); at the end ${stateIn(endSnap, e.client)} / ${stateIn(endSnap, e.server)}`);
+      ctx.verdict('closing-meaning', 'partly', `The client was in CLOSING with its FIN unacknowledged, but the rest did not follow the article's account: server ${stateIn(firstSnap, e.server)} when the client's FIN was lost, ${serverThen} while the client was CLOSING; at the end ${stateIn(endSnap, e.client)} / ${stateIn(endSnap, e.server)}.`);
     }
   },
 });

@@ -1,19 +1,15 @@
 // A server that accepts connections with accept4(2) and never closes them (the CLOSE-WAIT leak), until told
 // "close" on stdin. Run by labs/close-wait-leak.ts under prlimit --nofile; reports on stdout as JSON lines.
-// It calls accept4 itself because Node's net.Server never reports EMFILE: libuv's "EMFILE trick" silently
-// accepts and closes the pending connection instead.
-import koffi from 'koffi';
+// It calls accept4 itself (harness/ffi.ts acceptFd) because Node's net.Server never reports EMFILE: libuv's
+// "EMFILE trick" silently accepts and closes the pending connection instead.
 import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { SyscallError, bindTo, closeFd, dieWithParent, listenOn, tcpSocket } from '../../harness/ffi.ts';
+import { SyscallError, acceptFd, bindTo, closeFd, dieWithParent, listenOn, tcpSocket } from '../../harness/ffi.ts';
 
 dieWithParent();
 // the parent may have died before prctl took effect: then nothing would kill us, so leave now
 if (process.argv[3] && String(process.ppid) !== process.argv[3]) process.exit(70);
 const port = Number(process.argv[2]);
-const libc = koffi.load('libc.so.6');
-const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
-const SOCK_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
 
 const kept: number[] = [];
 const say = (m: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -34,18 +30,19 @@ say({ type: 'ready', pid: process.pid, fds: fds() });
 let lastError = '';
 setInterval(() => {
   for (;;) {
-    const fd = accept4(lfd, null, null, SOCK_NONBLOCK_CLOEXEC) as number;
-    if (fd >= 0) {
-      kept.push(fd);
-      lastError = '';
-      say({ type: 'accepted', count: kept.length, fd, fds: fds() });
-      continue;
+    let fd: number;
+    try {
+      fd = acceptFd(lfd); // non-blocking, close-on-exec
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      if (e.code === 'EAGAIN') return; // nothing pending
+      if (e.code !== lastError) say({ type: 'error', code: e.code, syscall: 'accept4', count: kept.length, fds: fds() });
+      lastError = e.code;
+      return;
     }
-    const code = new SyscallError('accept4', koffi.errno()).code;
-    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return; // nothing pending
-    if (code !== lastError) say({ type: 'error', code, syscall: 'accept4', count: kept.length, fds: fds() });
-    lastError = code;
-    return;
+    kept.push(fd);
+    lastError = '';
+    say({ type: 'accepted', count: kept.length, fd, fds: fds() });
   }
 }, 5);
 
