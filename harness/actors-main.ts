@@ -4,11 +4,11 @@
 import net from 'node:net';
 import type { ActorCommand, ActorEvent, ActorMessage, ActorRequest, ConnInfo } from './actors-protocol.ts';
 import {
-  IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
-  dieWithParent, getIntOption, getLinger, setIntOption, setLinger, shutdownFd,
+  IPPROTO_TCP, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+  dieWithParent, errnoName, getIntOption, getLinger, setIntOption, setLinger, setTimeoutOption, shutdownFd,
 } from './ffi.ts';
-import { SO_ERROR, SO_RCVTIMEO, SO_SNDTIMEO, recvBlocking, recvNow, sendBlocking, sendNow, setTimeo, whileBlocking } from './actors-syscalls.ts';
-import { errnoName } from './ffi.ts';
+import { recvBlocking, recvNow, sendBlocking, sendNow, whileBlocking } from './actors-syscalls.ts';
+import { fdOf } from './sockets.ts';
 
 dieWithParent();
 if (process.env.TCP_LAB_ACTOR_PARENT && String(process.ppid) !== process.env.TCP_LAB_ACTOR_PARENT) process.exit(70);
@@ -30,12 +30,6 @@ function send(m: ActorMessage): void {
 
 function emit(kind: ActorEvent['kind'], conn: number, extra: Partial<ActorEvent> = {}): void {
   send({ type: 'event', kind, conn, atMs: Date.now() - t0, ...extra });
-}
-
-function fdOf(s: net.Socket): number {
-  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('the socket has no fd (already closed)');
-  return fd;
 }
 
 function infoOf(conn: number, s: net.Socket): ConnInfo {
@@ -159,12 +153,12 @@ async function handle(cmd: ActorCommand): Promise<unknown> {
       return null;
     case 'blockingRecv': {
       const fd = fdOf(sock(cmd.conn));
-      setTimeo(fd, SO_RCVTIMEO, cmd.timeoutMs);
+      setTimeoutOption(fd, SO_RCVTIMEO, cmd.timeoutMs);
       return whileBlocking(fd, () => recvBlocking(fd, 65536));
     }
     case 'blockingSend': {
       const fd = fdOf(sock(cmd.conn));
-      setTimeo(fd, SO_SNDTIMEO, cmd.timeoutMs);
+      setTimeoutOption(fd, SO_SNDTIMEO, cmd.timeoutMs);
       const chunk = Buffer.alloc(65536, 0x63);
       return whileBlocking(fd, () => {
         let sent = 0;

@@ -1,5 +1,6 @@
 // The messages between a lab (harness/actors.ts) and an actor process (harness/actors-main.ts), over Node IPC.
-// Plain JSON data; connections inside an actor are named by small integers ("conn").
+// Plain JSON data; connections inside an actor are named by small integers ("conn"). formatResult is the one
+// way labs print a SyscallResult.
 
 export interface ConnInfo {
   conn: number;
@@ -14,6 +15,11 @@ export interface SyscallResult {
   errno?: string;
   /** how long the call took (blocking calls) */
   elapsedMs?: number;
+}
+
+/** One syscall result for reports: "1000 bytes", "0 (EOF)" or "-1 ECONNRESET". */
+export function formatResult(r: SyscallResult): string {
+  return r.ret < 0 ? `-1 ${r.errno}` : r.ret === 0 ? '0 (EOF)' : `${r.ret} bytes`;
 }
 
 export type ActorCommand =

@@ -210,9 +210,6 @@ function stripType(m: ActorEvent): Record<string, unknown> {
   return rest;
 }
 
-/** Every actor started by this process and not yet gone (the runner runs one lab, so this is the lab's). */
-export const liveActors = new Set<Actor>();
-
 /** Start actors in parallel, register their teardown, and wait until each is ready. */
 export async function startActors(ctx: LabContext, names: readonly string[]): Promise<Actor[]> {
   const launch = await actorLaunch();
@@ -225,8 +222,6 @@ export async function startActors(ctx: LabContext, names: readonly string[]): Pr
       env: { TCP_LAB_ACTOR_PARENT: String(process.pid) },
     });
     const actor = new Actor(ctx, name, proc);
-    liveActors.add(actor);
-    void actor.gone().then(() => liveActors.delete(actor));
     ctx.defer(() => actor.dispose());
     return actor;
   });

@@ -2,15 +2,12 @@
 // after reading everything sends a normal FIN; and what the peer process then sees from read(2).
 import type { LabContext } from '../harness/context.ts';
 import { startActors, checkActors, type Actor } from '../harness/actors.ts';
-import { waitSs, withCounters } from '../harness/actors-observe.ts';
-import { filterSockets } from '../harness/census.ts';
-import type { Counters } from '../harness/counters.ts';
-import { formatDelta } from '../harness/counters.ts';
+import { withCounters } from '../harness/actors-observe.ts';
+import { formatResult as fmt, type SyscallResult } from '../harness/actors-protocol.ts';
+import { A003 } from '../harness/articles.ts';
+import { formatDelta, type Counters } from '../harness/counters.ts';
+import { endIn, endsOf, stateIn } from '../harness/endpoints.ts';
 import { defineLab } from '../harness/lab.ts';
-import type { SyscallResult } from '../harness/actors-protocol.ts';
-import type { SockRecord } from '../harness/ss.ts';
-
-const A003 = '003_81081321638cfb34.txt';
 
 interface Case {
   name: 'unread' | 'all-read';
@@ -20,14 +17,11 @@ interface Case {
   /** client's Recv-Q just before close() */
   recvQ: number;
   delta: Counters;
-  /** states after close(): client side and server side of this connection */
-  clientAfter: string[];
-  serverAfter: string[];
+  /** states after close(): client side and server side of this connection ('absent' = ss no longer lists it) */
+  clientAfter: string;
+  serverAfter: string;
   serverRead: SyscallResult[];
 }
-
-const fmt = (r: SyscallResult) => (r.ret < 0 ? `-1 ${r.errno}` : r.ret === 0 ? '0 (EOF)' : `${r.ret} bytes`);
-const states = (xs: SockRecord[]) => xs.map((s) => s.state);
 
 async function runCase(ctx: LabContext, name: Case['name'], server: Actor, client: Actor, port: number, bytes: number): Promise<Case> {
   ctx.step(`${name}: the client connects, the server sends ${bytes} bytes, the client ${name === 'unread' ? 'reads nothing' : 'reads them all'}, then close()`);
@@ -35,25 +29,22 @@ async function runCase(ctx: LabContext, name: Case['name'], server: Actor, clien
   const s = await server.accepted(c.localPort);
   const sent = await server.syswrite(s.conn, bytes);
   if (sent.ret !== bytes) throw new Error(`server send(2) of ${bytes} bytes returned ${fmt(sent)}`);
-  const mine = (xs: SockRecord[]) => filterSockets(xs, { localPort: c.localPort });
-  await waitSs(ctx, `${bytes} bytes in the client's receive queue`, (xs) => mine(xs).some((x) => x.recvQ === bytes));
+  const ends = endsOf(c.localPort, port);
+  await ctx.waitSs(`${bytes} bytes in the client's receive queue`, (xs) => endIn(xs, ends.client)?.recvQ === bytes);
   if (name === 'all-read') {
     const r = await client.sysread(c.conn, bytes);
     ctx.event('syscall', `client recv(2) -> ${fmt(r)}`, { case: name, side: 'client', call: 'recv', ...r });
   }
   const before = await ctx.snapshot(`${name}: before close`, { processes: true, focus: { port: c.localPort } });
-  const recvQ = mine(before.sockets)[0]?.recvQ ?? -1;
+  const recvQ = endIn(before, ends.client)?.recvQ ?? -1;
   const { delta } = await withCounters(ctx, `${name}: client close()`, async () => {
     await client.request({ op: 'destroy', conn: c.conn });
     // settled: the server's end is gone (reset) or in CLOSE-WAIT (FIN received)
-    await waitSs(ctx, `the server side of :${c.localPort} to react to close()`, (xs) => {
-      const srv = filterSockets(xs, { localPort: port, peerPort: c.localPort });
-      return srv.length === 0 || srv.every((x) => x.state === 'CLOSE-WAIT');
-    });
+    await ctx.waitSs(`the server side of :${c.localPort} to react to close()`, (xs) => ['absent', 'CLOSE-WAIT'].includes(stateIn(xs, ends.server)));
   });
   const after = await ctx.snapshot(`${name}: after close`, { processes: true, focus: { port: c.localPort } });
-  const clientAfter = states(mine(after.sockets));
-  const serverAfter = states(filterSockets(after.sockets, { localPort: port, peerPort: c.localPort }));
+  const clientAfter = stateIn(after, ends.client);
+  const serverAfter = stateIn(after, ends.server);
   const serverRead: SyscallResult[] = [];
   for (let i = 0; i < 2; i++) {
     const r = await server.sysread(s.conn);
@@ -104,7 +95,7 @@ export default defineLab({
       title: 'close() with and without unread data',
       columns: ['case', "client Recv-Q at close", 'counters', 'client end after', 'server end after', 'server recv #1', 'server recv #2'],
       rows: [unread, read].map((k) => [
-        k.name, String(k.recvQ), formatDelta(k.delta), k.clientAfter.join(',') || 'gone', k.serverAfter.join(',') || 'gone', fmt(k.serverRead[0]), fmt(k.serverRead[1]),
+        k.name, String(k.recvQ), formatDelta(k.delta), k.clientAfter, k.serverAfter, fmt(k.serverRead[0]), fmt(k.serverRead[1]),
       ]),
       note: 'counters are namespace-wide deltas around the close (Tcp.OutRsts = RST segments sent; TCPAbortOnClose = "closed with unread data").',
     });
@@ -113,17 +104,17 @@ export default defineLab({
     {
       const k = unread;
       const rst = (k.delta['Tcp.OutRsts'] ?? 0) >= 1 && (k.delta['TcpExt.TCPAbortOnClose'] ?? 0) >= 1;
-      const gone = k.clientAfter.length === 0 && k.serverAfter.length === 0;
+      const gone = k.clientAfter === 'absent' && k.serverAfter === 'absent';
       const reset = k.serverRead[0].errno === 'ECONNRESET';
-      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter.join(',') || 'gone (no FIN-WAIT, no TIME-WAIT)'} and the server end ${k.serverAfter.join(',') || 'gone (no CLOSE-WAIT)'}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
+      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter === 'absent' ? 'gone (no FIN-WAIT, no TIME-WAIT)' : k.clientAfter} and the server end ${k.serverAfter === 'absent' ? 'gone (no CLOSE-WAIT)' : k.serverAfter}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
       if (k.recvQ !== bytes) ctx.verdict('unread-close-sends-rst', 'inconclusive', `the unread data was not seen in the client's Recv-Q before close (${k.recvQ}). ${obs}`);
       else ctx.verdict('unread-close-sends-rst', rst && gone && reset ? 'confirmed' : rst || reset ? 'partly' : 'refuted', obs);
     }
     {
       const k = read;
       const noRst = (k.delta['Tcp.OutRsts'] ?? 0) === 0;
-      const fin = k.serverAfter.includes('CLOSE-WAIT') && k.serverRead[0].ret === 0;
-      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter.join(',') || 'gone'} and the server end ${k.serverAfter.join(',') || 'gone'}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
+      const fin = k.serverAfter === 'CLOSE-WAIT' && k.serverRead[0].ret === 0;
+      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter === 'absent' ? 'gone' : k.clientAfter} and the server end ${k.serverAfter === 'absent' ? 'gone' : k.serverAfter}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
       if (k.recvQ !== 0) ctx.verdict('read-close-sends-fin', 'inconclusive', `the client's Recv-Q was not empty before close (${k.recvQ}). ${obs}`);
       else ctx.verdict('read-close-sends-fin', noRst && fin ? 'confirmed' : 'refuted', obs);
     }

@@ -1,17 +1,15 @@
 // Tests: what the kernel does for the connections of a process killed mid-connection (FIN, or RST when data
 // was unread), the surviving peer's CLOSE-WAIT, and what its read(2)/write(2) return afterwards, in order.
 import type { LabContext } from '../harness/context.ts';
-import { checkActors, startActors, type Actor } from '../harness/actors.ts';
-import { waitSs, withCounters } from '../harness/actors-observe.ts';
-import type { SyscallResult } from '../harness/actors-protocol.ts';
-import { filterSockets } from '../harness/census.ts';
+import { type ActorExit, checkActors, startActors, type Actor } from '../harness/actors.ts';
+import { withCounters } from '../harness/actors-observe.ts';
+import { formatResult as fmt, type SyscallResult } from '../harness/actors-protocol.ts';
+import { A003 } from '../harness/articles.ts';
 import { formatDelta, type Counters } from '../harness/counters.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SockRecord } from '../harness/ss.ts';
+import { endIn, stateIn, type End } from '../harness/endpoints.ts';
+import { WaitTimeout } from '../harness/errors.ts';
 import { readSockets } from '../harness/host.ts';
-import { until } from '../harness/wait.ts';
-
-const A003 = '003_81081321638cfb34.txt';
+import { defineLab } from '../harness/lab.ts';
 
 type Op = 'read' | 'write';
 const ORDERS: Record<'read-first' | 'write-first', Op[]> = {
@@ -25,7 +23,7 @@ type Signal = (typeof SIGNALS)[number];
 interface OpRecord {
   call: Op;
   result: SyscallResult;
-  /** the peer's socket after the call (state, or 'gone') */
+  /** the peer's socket after the call (its state, or 'absent') */
   peerAfter: string;
   delta: Counters;
 }
@@ -44,26 +42,23 @@ interface Case {
   peerAfter: string;
   /** who holds the killed side's socket after the kill (ss -p); empty = orphan */
   victimOwnersAfter: number;
+  /** the peer's socket after the kill is held by the (live) peer process, per ss -p */
+  peerOwnedAfter: boolean;
   ops: OpRecord[];
 }
 
 const label = (k: Case) => `${k.signal} ${k.role}${k.role === 'client' ? `, ${k.unread ? `${k.unread} B unread` : 'nothing unread'}` : ''}, peer ${k.order}`;
-const fmt = (r: SyscallResult) => (r.ret < 0 ? `-1 ${r.errno}` : r.ret === 0 ? '0 (EOF)' : `${r.ret}`);
-const side = (xs: SockRecord[], local: number, peer: number) => filterSockets(xs, { localPort: local, peerPort: peer });
-const stateOf = (xs: SockRecord[], local: number, peer: number) => side(xs, local, peer).map((s) => s.state).join(',') || 'gone';
+const victimEnd = (k: Case): End => ({ name: 'killed', localPort: k.victimPort, peerPort: k.peerPort });
+const peerEnd = (k: Case): End => ({ name: 'peer', localPort: k.peerPort, peerPort: k.victimPort });
 
 /** Wait (bounded) for the peer's socket to be gone after a write; returns its state at the end. */
 async function settleAfterWrite(ctx: LabContext, k: Case): Promise<string> {
   try {
-    return await until(
-      async () => {
-        const st = stateOf(await readSockets(ctx.host), k.peerPort, k.victimPort);
-        return st === 'gone' ? { done: true, value: st } : { done: false, last: st };
-      },
-      { what: 'the peer socket to be reset', timeoutMs: 500, signal: ctx.signal },
-    );
-  } catch {
-    return stateOf(await readSockets(ctx.host), k.peerPort, k.victimPort);
+    await ctx.waitSs('the peer socket to be reset', (xs) => stateIn(xs, peerEnd(k)) === 'absent', { timeoutMs: 500 });
+    return 'absent';
+  } catch (err) {
+    if (!(err instanceof WaitTimeout)) throw err;
+    return stateIn(await readSockets(ctx.host), peerEnd(k)); // still there after 500 ms: say what it is
   }
 }
 
@@ -78,33 +73,35 @@ async function prepare(ctx: LabContext, signal: Signal, victim: Actor, peer: Act
         const w = await peer.syswrite(a.conn, unread);
         if (w.ret !== unread) throw new Error(`peer send(2) of ${unread} bytes returned ${fmt(w)}`);
       }
-      cases.push({ signal, role: 'client', unread, order, victimPort: c.localPort, peerPort: peerListen, peerConn: a.conn, victimBefore: '', victimAfter: '', peerAfter: '', victimOwnersAfter: 0, ops: [] });
+      cases.push({ signal, role: 'client', unread, order, victimPort: c.localPort, peerPort: peerListen, peerConn: a.conn, victimBefore: '', victimAfter: '', peerAfter: '', victimOwnersAfter: 0, peerOwnedAfter: false, ops: [] });
     }
   }
   await victim.listen(victimListen);
   const p = await peer.connect(victimListen, { allowHalfOpen: true });
-  cases.push({ signal, role: 'server', unread: 0, order: 'read-first', victimPort: victimListen, peerPort: p.localPort, peerConn: p.conn, victimBefore: '', victimAfter: '', peerAfter: '', victimOwnersAfter: 0, ops: [] });
-  await waitSs(ctx, `${bytes} unread bytes in the ${signal} victim's receive queues`, (xs) =>
-    cases.filter((k) => k.unread).every((k) => side(xs, k.victimPort, k.peerPort)[0]?.recvQ === k.unread),
+  cases.push({ signal, role: 'server', unread: 0, order: 'read-first', victimPort: victimListen, peerPort: p.localPort, peerConn: p.conn, victimBefore: '', victimAfter: '', peerAfter: '', victimOwnersAfter: 0, peerOwnedAfter: false, ops: [] });
+  await ctx.waitSs(`${bytes} unread bytes in the ${signal} victim's receive queues`, (xs) =>
+    cases.filter((k) => k.unread).every((k) => endIn(xs, victimEnd(k))?.recvQ === k.unread),
   );
   return cases;
 }
 
-async function killAndProbe(ctx: LabContext, signal: Signal, victim: Actor, peer: Actor, cases: Case[], victimListen: number): Promise<{ delta: Counters; refused: string }> {
+async function killAndProbe(ctx: LabContext, signal: Signal, victim: Actor, peer: Actor, cases: Case[], victimListen: number): Promise<{ delta: Counters; refused: string; exit: ActorExit }> {
   ctx.step(`${signal} the victim process (pid ${victim.pid}) while its ${cases.length} connections are ESTABLISHED`);
   const before = await ctx.snapshot(`${signal}: before kill`, { processes: true, focus: { port: cases[0].peerPort } });
-  for (const k of cases) k.victimBefore = stateOf(before.sockets, k.victimPort, k.peerPort);
-  const { delta } = await withCounters(ctx, `${signal} of the victim`, async () => {
-    await victim.kill(signal);
-    await waitSs(ctx, "every peer socket to be in CLOSE-WAIT or gone", (xs) =>
-      cases.every((k) => ['CLOSE-WAIT', 'gone'].includes(stateOf(xs, k.peerPort, k.victimPort))),
+  for (const k of cases) k.victimBefore = stateIn(before, victimEnd(k));
+  const { value: exit, delta } = await withCounters(ctx, `${signal} of the victim`, async () => {
+    const exit = await victim.kill(signal);
+    await ctx.waitSs('every peer socket to be in CLOSE-WAIT or gone', (xs) =>
+      cases.every((k) => ['CLOSE-WAIT', 'absent'].includes(stateIn(xs, peerEnd(k)))),
     );
+    return exit;
   });
   const after = await ctx.snapshot(`${signal}: after kill`, { processes: true });
   for (const k of cases) {
-    k.victimAfter = stateOf(after.sockets, k.victimPort, k.peerPort);
-    k.peerAfter = stateOf(after.sockets, k.peerPort, k.victimPort);
-    k.victimOwnersAfter = side(after.sockets, k.victimPort, k.peerPort).reduce((n, s) => n + (s.users?.length ?? 0), 0);
+    k.victimAfter = stateIn(after, victimEnd(k));
+    k.peerAfter = stateIn(after, peerEnd(k));
+    k.victimOwnersAfter = endIn(after, victimEnd(k))?.users?.length ?? 0;
+    k.peerOwnedAfter = !!endIn(after, peerEnd(k))?.users?.some((u) => u.pid === peer.pid);
   }
   let refused = 'connected';
   try {
@@ -122,13 +119,13 @@ async function killAndProbe(ctx: LabContext, signal: Signal, victim: Actor, peer
       const { value: result, delta: d } = await withCounters(ctx, `${label(k)}: ${call} #${i + 1}`, async () =>
         call === 'read' ? peer.sysread(k.peerConn) : peer.syswrite(k.peerConn, 100),
       );
-      const peerAfter = call === 'write' ? await settleAfterWrite(ctx, k) : stateOf(await readSockets(ctx.host), k.peerPort, k.victimPort);
+      const peerAfter = call === 'write' ? await settleAfterWrite(ctx, k) : stateIn(await readSockets(ctx.host), peerEnd(k));
       k.ops.push({ call, result, peerAfter, delta: d });
       ctx.event('syscall', `${label(k)}: peer ${call === 'read' ? 'recv' : 'send'}(2) -> ${fmt(result)}; peer socket now ${peerAfter}`, { signal, role: k.role, unread: k.unread, order: k.order, step: i + 1, call, ...result, peerAfter, outRsts: d['Tcp.OutRsts'] ?? 0 });
     }
   }
   await ctx.snapshot(`${signal}: after the peer's calls`, { processes: true });
-  return { delta, refused };
+  return { delta, refused, exit };
 }
 
 export default defineLab({
@@ -162,7 +159,7 @@ export default defineLab({
     const victims = { SIGKILL: vKill, SIGTERM: vTerm };
     const cases: Record<Signal, Case[]> = { SIGKILL: [], SIGTERM: [] };
     for (const [i, sig] of SIGNALS.entries()) cases[sig] = await prepare(ctx, sig, victims[sig], peer, port, port + 1 + i, bytes);
-    const kills: Record<Signal, { delta: Counters; refused: string }> = {} as never;
+    const kills = {} as Record<Signal, { delta: Counters; refused: string; exit: ActorExit }>;
     for (const [i, sig] of SIGNALS.entries()) kills[sig] = await killAndProbe(ctx, sig, victims[sig], peer, cases[sig], port + 1 + i);
     checkActors([peer]);
 
@@ -171,7 +168,7 @@ export default defineLab({
       title: 'After the kill: the states of both ends, then what each of the peer\'s calls returned',
       columns: ['case', 'killed end', 'peer end', 'call 1', 'call 2', 'call 3', 'call 4'],
       rows: all.map((k) => [
-        label(k), `${k.victimAfter}${k.victimAfter !== 'gone' ? (k.victimOwnersAfter ? ' (owned)' : ' (orphan)') : ''}`, k.peerAfter,
+        label(k), `${k.victimAfter}${k.victimAfter !== 'absent' ? (k.victimOwnersAfter ? ' (owned)' : ' (orphan)') : ''}`, k.peerAfter,
         ...k.ops.map((o) => `${o.call} ${fmt(o.result)} → ${o.peerAfter}${o.delta['Tcp.OutRsts'] ? ` (RST ${o.delta['Tcp.OutRsts']})` : ''}`),
       ]),
       note: `Counters around each kill: SIGKILL ${formatDelta(kills.SIGKILL.delta)}; SIGTERM ${formatDelta(kills.SIGTERM.delta)}. A new connect(2) to the killed server's port: ${kills.SIGKILL.refused} / ${kills.SIGTERM.refused}. "(RST n)" = Tcp.OutRsts rose by n during that call.`,
@@ -186,49 +183,70 @@ export default defineLab({
         ctx.verdict(id, 'inconclusive', `not every connection was ESTABLISHED before the kill: ${all.map((k) => `${label(k)}: ${k.victimBefore}`).join('; ')}`);
       return;
     }
+    const distinct = (xs: string[]) => [...new Set(xs.map((x) => (x === 'absent' ? 'gone' : x)))].join(', ') || 'none';
+    const how = (e: ActorExit) => (e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     {
       const finClean = clean.filter((k) => k.victimAfter === 'FIN-WAIT-2' && k.peerAfter === 'CLOSE-WAIT');
-      const rstUnread = unread.filter((k) => k.victimAfter === 'gone' && k.peerAfter === 'gone');
-      const d = kills.SIGKILL.delta;
+      const orphans = finClean.filter((k) => k.victimOwnersAfter === 0).length;
+      const rstUnread = unread.filter((k) => k.victimAfter === 'absent' && k.peerAfter === 'absent');
+      const rstCounted = SIGNALS.filter((sig) => (kills[sig].delta['Tcp.OutRsts'] ?? 0) >= 1);
       const sameForTerm = cases.SIGTERM.every((k, i) => k.victimAfter === cases.SIGKILL[i]?.victimAfter && k.peerAfter === cases.SIGKILL[i]?.peerAfter);
       const obs =
         `${finClean.length}/${clean.length} connections with nothing unread (SIGKILL and SIGTERM, client and server role) ended with the killed end in FIN-WAIT-2 ` +
-        `(orphaned: ${clean.filter((k) => k.victimOwnersAfter === 0).length}/${clean.length}, no process holds it) and the peer in CLOSE-WAIT: a FIN was sent. ` +
-        `${rstUnread.length}/${unread.length} connections with ${bytes} unread bytes vanished on both ends at once: the kernel sent RST instead ` +
-        `(SIGKILL counters: ${formatDelta(d)}). ${sameForTerm ? 'SIGTERM (Node has no handler, so the default action ends the process) left exactly the same states as SIGKILL.' : `SIGTERM differed from SIGKILL: ${cases.SIGTERM.map((k, i) => `${label(k)}: ${k.victimAfter} vs ${cases.SIGKILL[i]?.victimAfter}`).join('; ')}.`}`;
+        `and the peer in CLOSE-WAIT${finClean.length ? ` (so a FIN was sent; ${orphans}/${finClean.length} of those FIN-WAIT-2 sockets held by no process per ss -p)` : ''}; ` +
+        `the killed ends were ${distinct(clean.map((k) => k.victimAfter))}, the peer ends ${distinct(clean.map((k) => k.peerAfter))}. ` +
+        `${rstUnread.length}/${unread.length} connections with ${bytes} unread bytes vanished on both ends at once` +
+        `${rstUnread.length ? (rstCounted.length === SIGNALS.length ? ': the kernel sent RST instead' : ', though not every kill counted an RST') : ` (their ends were ${distinct(unread.map((k) => `${k.victimAfter}/${k.peerAfter}`))})`} ` +
+        `(counters around the kill: ${SIGNALS.map((sig) => `${sig} ${formatDelta(kills[sig].delta)}`).join('; ')}). ` +
+        `The victims ${SIGNALS.map((sig) => `${sig}: ${how(kills[sig].exit)}`).join(', ')}; ` +
+        `${sameForTerm ? 'SIGTERM left exactly the same states as SIGKILL.' : `SIGTERM differed from SIGKILL: ${cases.SIGTERM.map((k, i) => `${label(k)}: ${k.victimAfter} vs ${cases.SIGKILL[i]?.victimAfter}`).join('; ')}.`}`;
       const verdict = finClean.length === clean.length ? (unread.length && rstUnread.length === unread.length ? 'partly' : rstUnread.length === 0 ? 'confirmed' : 'partly') : finClean.length ? 'partly' : 'refuted';
       ctx.verdict('kill-sends-fin', verdict, obs);
     }
     {
+      // the claim: CLOSE-WAIT while the peer process is alive and has not closed, so it must still hold the socket
       const cw = clean.filter((k) => k.peerAfter === 'CLOSE-WAIT');
-      ctx.verdict('peer-close-wait', cw.length === clean.length ? 'confirmed' : cw.length ? 'partly' : 'refuted',
-        `${cw.length}/${clean.length} peer sockets were in CLOSE-WAIT after the kill when nothing was unread (held by the peer process per ss -p); with unread data the peer's socket was ${[...new Set(unread.map((k) => k.peerAfter))].join(',')} (reset, no CLOSE-WAIT).`);
+      const held = cw.filter((k) => k.peerOwnedAfter);
+      ctx.verdict('peer-close-wait', held.length === clean.length ? 'confirmed' : held.length ? 'partly' : 'refuted',
+        `${cw.length}/${clean.length} peer sockets were in CLOSE-WAIT after the kill when nothing was unread, ${held.length} of them held by the live peer process (pid ${peer.pid}) per ss -p; ` +
+        `with unread data the peer's socket was ${distinct(unread.map((k) => k.peerAfter))}${unread.every((k) => k.peerAfter === 'absent') ? ' (reset, no CLOSE-WAIT)' : ''}.`);
     }
     // the first write on a connection that was in CLOSE-WAIT
     const firstWrites = clean.map((k) => ({ k, i: k.ops.findIndex((o) => o.call === 'write') })).map(({ k, i }) => ({ k, o: k.ops[i], i }));
     {
-      const ok = firstWrites.filter(({ o }) => o.result.ret === 100 && o.delta['Tcp.OutRsts'] >= 1 && o.peerAfter === 'gone');
-      const reads = clean.filter((k) => k.order === 'read-first').map((k) => fmt(k.ops[0].result));
+      const ok = firstWrites.filter(({ o }) => o.result.ret === 100 && o.delta['Tcp.OutRsts'] >= 1 && o.peerAfter === 'absent');
+      const reads = clean.filter((k) => k.order === 'read-first').map((k) => k.ops[0].result);
+      const readText = distinct(reads.map(fmt));
       ctx.verdict('peer-write-draws-rst', ok.length === firstWrites.length ? 'confirmed' : ok.length ? 'partly' : 'refuted',
-        `${ok.length}/${firstWrites.length} first writes in CLOSE-WAIT returned 100 (no error), drew an RST from the killed side's kernel (Tcp.OutRsts +1) and left the peer's socket gone. (A read before that write returned ${[...new Set(reads)].join(', ')}: plain EOF, not an error.)`);
+        `${ok.length}/${firstWrites.length} first writes in CLOSE-WAIT returned 100 (no error), drew an RST from the killed side's kernel (Tcp.OutRsts rose during the call) and left the peer's socket gone ` +
+        `(returned: ${distinct(firstWrites.map(({ o }) => fmt(o.result)))}; the peer's socket after: ${distinct(firstWrites.map(({ o }) => o.peerAfter))}). ` +
+        `(A read before that write returned ${readText}${reads.length && reads.every((r) => r.ret === 0) ? ': plain EOF, not an error' : ''}.)`);
     }
     // after the RST that the peer's own write drew (the article's sequence), and the kill-with-unread contrast
     const afterRst = (ks: Case[]) => ks.map((k) => k.ops.slice(k.unread ? 0 : k.ops.findIndex((o) => o.call === 'write') + 1));
-    const uniq = (os: OpRecord[]) => [...new Set(os.map((o) => fmt(o.result)))].join(', ') || 'none';
+    const uniq = (os: OpRecord[]) => distinct(os.map((o) => fmt(o.result)));
+    const firstUnread = unread.map((k) => k.ops[0]);
+    const unreadReset = firstUnread.length > 0 && firstUnread.every((o) => o.result.errno === 'ECONNRESET');
     {
       const reads = afterRst(clean).flatMap((os) => os.filter((o) => o.call === 'read'));
       const reset = reads.filter((o) => o.result.errno === 'ECONNRESET');
-      const firstUnread = unread.map((k) => k.ops[0]);
-      const contrast = `With unread data the kill itself sent RST while the peer was ESTABLISHED, and there the first call got ECONNRESET whichever it was (${uniq(firstUnread)}).`;
+      const eof = reads.length > 0 && reads.every((o) => o.result.ret === 0);
+      const contrast = unreadReset
+        ? `With unread data the kill itself reset the connection while the peer was ESTABLISHED, and there the first call got ECONNRESET whichever it was (${uniq(firstUnread)}).`
+        : `With unread data the peer's first call returned ${uniq(firstUnread)}.`;
       ctx.verdict('read-after-rst-econnreset', reads.length === 0 ? 'inconclusive' : reset.length === reads.length ? 'confirmed' : reset.length ? 'partly' : 'refuted',
-        `${reset.length}/${reads.length} reads after the RST returned ECONNRESET; they returned ${uniq(reads)}: the peer had already received the FIN, so recv(2) reports end of file, and the RST that hit a CLOSE-WAIT socket is stored as EPIPE, not ECONNRESET (tcp_reset() in net/ipv4/tcp_input.c). ${contrast}`);
+        `${reset.length}/${reads.length} reads after the RST returned ECONNRESET; they returned ${uniq(reads)}` +
+        `${eof ? ': the peer had already received the FIN, so recv(2) reports end of file, and an RST that hits a CLOSE-WAIT socket is stored as EPIPE, not ECONNRESET (tcp_reset() in net/ipv4/tcp_input.c)' : ''}. ${contrast}`);
     }
     {
       const writes = afterRst(clean).flatMap((os) => os.filter((o) => o.call === 'write'));
       const epipe = writes.filter((o) => o.result.errno === 'EPIPE');
+      const unreadWrites = unread.map((k) => k.ops.filter((o) => o.call === 'write'));
       const firstUnreadWrite = unread.filter((k) => k.ops[0].call === 'write').map((k) => k.ops[0]);
+      const laterUnreadWrites = unreadWrites.flatMap((os, i) => os.filter((o) => o !== unread[i].ops[0]));
       ctx.verdict('write-after-rst-epipe', writes.length === 0 ? 'inconclusive' : epipe.length === writes.length ? 'confirmed' : epipe.length ? 'partly' : 'refuted',
-        `${epipe.length}/${writes.length} writes after the RST failed with EPIPE (send(2) with MSG_NOSIGNAL; without it the process also gets SIGPIPE). Only the first write of a connection reset while ESTABLISHED (kill with unread data) got ${uniq(firstUnreadWrite)} instead; later ones got EPIPE too.`);
+        `${epipe.length}/${writes.length} writes after the RST failed with EPIPE; they returned ${uniq(writes)} (send(2) with MSG_NOSIGNAL; without it the process also gets SIGPIPE). ` +
+        `On the connections reset by the kill itself (unread data), a write as the first call returned ${uniq(firstUnreadWrite)} and the later writes ${uniq(laterUnreadWrites)}.`);
     }
   },
 });

@@ -2,15 +2,13 @@
 // a normal close() does not, and a non-zero linger only makes close() wait: it still sends FIN.
 import type { LabContext } from '../harness/context.ts';
 import { checkActors, startActors, type Actor } from '../harness/actors.ts';
-import { waitSs, withCounters } from '../harness/actors-observe.ts';
+import { withCounters } from '../harness/actors-observe.ts';
 import type { ConnInfo, SyscallResult } from '../harness/actors-protocol.ts';
-import { filterSockets } from '../harness/census.ts';
+import { A000, A003 } from '../harness/articles.ts';
 import { formatDelta, type Counters } from '../harness/counters.ts';
+import { endIn, endsOf, stateIn } from '../harness/endpoints.ts';
+import { WaitTimeout } from '../harness/errors.ts';
 import { defineLab } from '../harness/lab.ts';
-import type { SockRecord } from '../harness/ss.ts';
-
-const A000 = '000_c4090bf7a4c28683.txt';
-const A003 = '003_81081321638cfb34.txt';
 
 type Mode = 'close' | 'linger0' | 'resetAndDestroy' | 'linger-n' | 'linger-n-blocked';
 
@@ -19,15 +17,13 @@ interface Row {
   how: string;
   linger?: { onoff: boolean; seconds: number };
   closeMs: number;
-  /** the client's end just after close() returned, and once settled */
+  /** the client's end just after close() returned, and once settled ('absent' = ss no longer lists it) */
   clientAfter: string;
   sendQAfter: number;
   clientSettled: string;
   serverSaw: string;
   delta: Counters;
 }
-
-const stateOf = (xs: SockRecord[], local: number, peer: number) => filterSockets(xs, { localPort: local, peerPort: peer }).map((s) => s.state).join(',') || 'gone';
 
 async function oneCase(ctx: LabContext, mode: Mode, server: Actor, client: Actor, port: number, seconds: number): Promise<Row> {
   const how = {
@@ -40,6 +36,7 @@ async function oneCase(ctx: LabContext, mode: Mode, server: Actor, client: Actor
   ctx.step(how);
   const c: ConnInfo = await client.connect(port);
   const s = await server.accepted(c.localPort);
+  const { client: clientEnd } = endsOf(c.localPort, port);
   if (mode !== 'linger-n-blocked') await server.request({ op: 'resume', conn: s.conn });
   else {
     // fill the client's send buffer and the server's receive buffer: what close() would have to deliver
@@ -57,14 +54,21 @@ async function oneCase(ctx: LabContext, mode: Mode, server: Actor, client: Actor
     if (mode === 'resetAndDestroy') await client.request({ op: 'reset', conn: c.conn });
     else closeMs = (await client.request<{ closeMs: number }>({ op: 'destroy', conn: c.conn }, seconds * 1000 + 5000)).closeMs;
     const right = (await ctx.snapshot(`${mode}: just after close() returned`, { processes: true, focus: { port: c.localPort } })).sockets;
-    const clientAfter = stateOf(right, c.localPort, port);
-    const sendQAfter = filterSockets(right, { localPort: c.localPort })[0]?.sendQ ?? 0;
+    const clientAfter = stateIn(right, clientEnd);
+    const sendQAfter = endIn(right, clientEnd)?.sendQ ?? 0;
     if (mode === 'linger-n-blocked') await server.request({ op: 'resume', conn: s.conn }); // now let the data and the FIN through
-    const settled = await waitSs(ctx, `the client end of :${c.localPort} to settle (TIME-WAIT or gone)`, (xs) => ['TIME-WAIT', 'gone'].includes(stateOf(xs, c.localPort, port)), { label: `${mode}: settled`, timeoutMs: 5000 });
-    return { closeMs, clientAfter, sendQAfter, clientSettled: stateOf(settled, c.localPort, port) };
+    const settled = await ctx.waitSs(`the client end of :${c.localPort} to settle (TIME-WAIT or gone)`, (xs) => ['TIME-WAIT', 'absent'].includes(stateIn(xs, clientEnd)), { label: `${mode}: settled`, timeoutMs: 5000 });
+    return { closeMs, clientAfter, sendQAfter, clientSettled: stateIn(settled, clientEnd) };
   });
   ctx.event('close', `${how}: close() returned after ${value.closeMs} ms; client end ${value.clientAfter}, then ${value.clientSettled}`, { mode, ...value });
-  const ev = await Promise.race([server.waitEvent('close', s.conn, 3000).then(() => 'closed'), new Promise((r) => setTimeout(r, 3000, 'no close'))]);
+  // a WaitTimeout means the server never saw its connection close; an interruption or an actor crash propagates
+  const ev = await server.waitEvent('close', s.conn, 3000).then(
+    () => 'closed',
+    (err: unknown) => {
+      if (err instanceof WaitTimeout) return 'no close';
+      throw err;
+    },
+  );
   const err = server.events.find((e) => e.conn === s.conn && e.kind === 'error');
   const end = server.events.find((e) => e.conn === s.conn && e.kind === 'end');
   const serverSaw = err ? `error ${err.code}` : end ? "'end' (FIN), no error" : `${ev}`;
@@ -106,9 +110,9 @@ export default defineLab({
     });
 
     const by = (m: Mode) => rows.find((r) => r.mode === m)!;
-    const rst = (r: Row) => (r.delta['Tcp.OutRsts'] ?? 0) >= 1 && r.clientSettled === 'gone' && r.serverSaw === 'error ECONNRESET';
+    const rst = (r: Row) => (r.delta['Tcp.OutRsts'] ?? 0) >= 1 && r.clientSettled === 'absent' && r.serverSaw === 'error ECONNRESET';
     const fin = (r: Row) => (r.delta['Tcp.OutRsts'] ?? 0) === 0 && r.clientSettled === 'TIME-WAIT' && !r.serverSaw.startsWith('error');
-    const line = (r: Row) => `${r.how}: ${r.clientSettled === 'gone' ? 'no TIME-WAIT' : r.clientSettled}, server saw ${r.serverSaw}, ${formatDelta(r.delta)}`;
+    const line = (r: Row) => `${r.how}: ${r.clientSettled === 'absent' ? 'no TIME-WAIT' : r.clientSettled}, server saw ${r.serverSaw}, ${formatDelta(r.delta)}`;
     {
       const zero = [by('linger0'), by('resetAndDestroy')];
       const nonZero = [by('linger-n'), by('linger-n-blocked')];

@@ -40,7 +40,7 @@ describe('kill-mid-connection (real kernel)', () => {
     for (const p of Object.values(pid)) await expectGone(p);
   });
 
-  it('kill-sends-fin: FIN-WAIT-2 orphans and CLOSE-WAIT peers when nothing was unread, both ends gone when data was', () => {
+  it('kill-sends-fin: FIN-WAIT-2 and CLOSE-WAIT when nothing was unread, both ends gone when data was', () => {
     let clean = 0, fin = 0, unread = 0, rst = 0;
     for (const sig of ['SIGKILL', 'SIGTERM'] as const) {
       const { mine, rows } = fate(sig);
@@ -48,7 +48,7 @@ describe('kill-mid-connection (real kernel)', () => {
       for (const row of rows) {
         if (row.unread === 0) {
           clean++;
-          if (row.victimAfter[0]?.state === 'FIN-WAIT-2' && !row.victimAfter[0].users?.length && row.peerAfter[0]?.state === 'CLOSE-WAIT') fin++;
+          if (row.victimAfter[0]?.state === 'FIN-WAIT-2' && row.peerAfter[0]?.state === 'CLOSE-WAIT') fin++;
         } else {
           expect(row.unread).toBe(BYTES);
           unread++;
@@ -60,6 +60,12 @@ describe('kill-mid-connection (real kernel)', () => {
     expect(unread).toBe(4);
     const expected = fin === clean && rst === unread ? 'partly' : fin === clean && rst === 0 ? 'confirmed' : fin ? 'partly' : 'refuted';
     expect(verdictOf(r, 'kill-sends-fin')).toBe(expected);
+  });
+
+  it('kernel fact (not part of a verdict): a killed process\'s FIN-WAIT-2 sockets are held by no process', () => {
+    for (const sig of ['SIGKILL', 'SIGTERM'] as const) {
+      for (const row of fate(sig).rows) for (const s of row.victimAfter.filter((x) => x.state === 'FIN-WAIT-2')) expect(s.users ?? []).toEqual([]);
+    }
   });
 
   it('peer-close-wait: the peer process holds a CLOSE-WAIT socket for every clean connection', () => {
@@ -86,7 +92,7 @@ describe('kill-mid-connection (real kernel)', () => {
   it('peer-write-draws-rst: the first write in CLOSE-WAIT succeeded, an RST was counted and the socket disappeared', () => {
     const firsts = byConn(false).map((ops) => ops.find((o) => o.call === 'write')!);
     expect(firsts).toHaveLength(6);
-    const ok = firsts.filter((o) => o.ret === 100 && (o.outRsts as number) >= 1 && o.peerAfter === 'gone').length;
+    const ok = firsts.filter((o) => o.ret === 100 && (o.outRsts as number) >= 1 && o.peerAfter === 'absent').length;
     expect(verdictOf(r, 'peer-write-draws-rst')).toBe(ok === firsts.length ? 'confirmed' : ok ? 'partly' : 'refuted');
     // and nothing of those connections is left once the peer has made its calls
     for (const sig of ['SIGKILL', 'SIGTERM'] as const) {
