@@ -26,6 +26,8 @@ export interface SnapshotOptions {
 
 export interface WaitSsOptions {
   timeoutMs?: number;
+  /** ms between reads (default 10); long waits on a kernel timer can read less often */
+  intervalMs?: number;
   host?: Host;
   /** record the read that satisfied the wait as a snapshot with this label */
   label?: string;
@@ -118,6 +120,7 @@ export class LabContext {
       {
         what,
         timeoutMs: o.timeoutMs ?? 2000,
+        intervalMs: o.intervalMs,
         signal: this.signal,
         describe: o.describe ?? ((last) => (last?.length ? last.map(formatRecord).join(' | ') : 'no sockets')),
         onProgress: progress

@@ -1,11 +1,12 @@
 // More hosts inside a lab's sandbox: extra network namespaces (each with its own sysctls and ss view), made
 // in-process with unshare(2) and held only by an fd of the runner, so they die with it on every exit path;
 // and a two-host topology (client + server joined by a veth pair, non-loopback addresses).
-import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
 import type { LabContext } from './context.ts';
 import { run } from './exec.ts';
 import { setNamespace, unshareNamespace } from './ffi.ts';
 import { localHost, type Host } from './host.ts';
+import { readSysctl, writeSysctl } from './sysctl.ts';
 
 /** A network namespace the lab can put sockets in, run commands in and tune. */
 export interface Netns {
@@ -29,12 +30,6 @@ function homeFd(): number {
   return runnerNsFd;
 }
 
-const sysctlPath = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;
-
-function readSysctlHere(name: string): string {
-  return readFileSync(sysctlPath(name), 'utf8').trim().replace(/\s+/g, ' ');
-}
-
 function record(ctx: LabContext, ns: { name: string; host: Host }, name: string, value: string): string {
   const key = ns.name === ctx.host.name ? name : `${ns.name}:${name}`;
   ctx.sysctls[key] = value;
@@ -50,10 +45,9 @@ export function runnerNetns(ctx: LabContext, name = ctx.host.name): Netns {
     host,
     path: `/proc/${process.pid}/ns/net`,
     within: (fn) => fn(),
-    readSysctl: readSysctlHere,
+    readSysctl,
     async sysctl(sysctl, value) {
-      writeFileSync(sysctlPath(sysctl), value);
-      return record(ctx, ns, sysctl, readSysctlHere(sysctl));
+      return record(ctx, ns, sysctl, writeSysctl(sysctl, value));
     },
   };
   return ns;
@@ -85,13 +79,9 @@ export async function createNetns(ctx: LabContext, name: string): Promise<Netns>
     host,
     path,
     within,
-    readSysctl: (sysctl) => within(() => readSysctlHere(sysctl)),
+    readSysctl: (sysctl) => within(() => readSysctl(sysctl)),
     async sysctl(sysctl, value) {
-      const read = within(() => {
-        writeFileSync(sysctlPath(sysctl), value);
-        return readSysctlHere(sysctl);
-      });
-      return record(ctx, ns, sysctl, read);
+      return record(ctx, ns, sysctl, within(() => writeSysctl(sysctl, value)));
     },
   };
   await host.exec('ip', ['link', 'set', 'lo', 'up']);

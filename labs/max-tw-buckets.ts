@@ -1,14 +1,14 @@
 // Tests: what happens when TIME-WAIT sockets exceed tcp_max_tw_buckets: are all existing ones cleared at
 // once, or are only the new ones denied TIME-WAIT? And which counters move.
-import { readFileSync } from 'node:fs';
+import { A000 } from '../harness/articles.ts';
 import { counterDelta, formatDelta, readCounters } from '../harness/counters.ts';
 import { filterSockets } from '../harness/census.ts';
 import type { LabContext } from '../harness/context.ts';
 import { defineLab } from '../harness/lab.ts';
 import { closeActively, connect, listen } from '../harness/sockets.ts';
 import { portOf } from '../harness/ss.ts';
+import { readSysctl } from '../harness/sysctl.ts';
 
-const A000 = '000_c4090bf7a4c28683.txt';
 const HOST = '127.0.0.1';
 
 export default defineLab({
@@ -35,7 +35,7 @@ export default defineLab({
     const limit = ctx.options.limit as number;
     const extra = ctx.options.extra as number;
     const port = ctx.options.port as number;
-    const defaultMax = readFileSync('/proc/sys/net/ipv4/tcp_max_tw_buckets', 'utf8').trim();
+    const defaultMax = readSysctl('net.ipv4.tcp_max_tw_buckets');
     ctx.event('sysctl', `default tcp_max_tw_buckets of a fresh namespace: ${defaultMax}`, { defaultMax });
     await ctx.sysctl('net.ipv4.tcp_max_tw_buckets', String(limit));
     const listener = await listen({ host: HOST, port, reuseaddr: true });

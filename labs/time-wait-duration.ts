@@ -1,14 +1,13 @@
 // Tests: how long TIME-WAIT lasts on this kernel (ss timer and the moment the socket disappears), and
 // whether a sysctl inside the sandbox (tcp_fin_timeout, the usual suspect) shortens it.
-import { existsSync, readFileSync } from 'node:fs';
+import { A000 } from '../harness/articles.ts';
 import { filterSockets } from '../harness/census.ts';
 import type { LabContext } from '../harness/context.ts';
-import { readSockets } from '../harness/host.ts';
 import { defineLab } from '../harness/lab.ts';
 import { closeActively, connect, listen } from '../harness/sockets.ts';
-import { until } from '../harness/wait.ts';
+import type { SockRecord } from '../harness/ss.ts';
+import { hasSysctl, readSysctl } from '../harness/sysctl.ts';
 
-const A000 = '000_c4090bf7a4c28683.txt';
 const HOST = '127.0.0.1';
 /** sysctl names one might expect to hold the TIME-WAIT length; reported as present or absent */
 const SUSPECTS = ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_tw_timeout', 'net.ipv4.tcp_timewait_len', 'net.ipv4.tcp_tw_reuse_delay', 'net.ipv4.tcp_max_tw_buckets'];
@@ -53,7 +52,7 @@ export default defineLab({
   async run(ctx: LabContext) {
     const port = ctx.options.port as number;
     const finTimeout = String(ctx.options['fin-timeout']);
-    const present = SUSPECTS.filter((n) => existsSync(`/proc/sys/${n.replace(/\./g, '/')}`));
+    const present = SUSPECTS.filter(hasSysctl);
     ctx.event('sysctls', `present in this kernel: ${present.join(', ')}; absent: ${SUSPECTS.filter((n) => !present.includes(n)).join(', ') || 'none'}`, { present });
 
     const listener = await listen({ host: HOST, port, reuseaddr: true });
@@ -61,7 +60,7 @@ export default defineLab({
 
     const watched: Watched[] = [];
     const closeOne = async (name: string) => {
-      const w: Watched = { name, localPort: 0, finTimeout: readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim(), closedAtMs: 0 };
+      const w: Watched = { name, localPort: 0, finTimeout: readSysctl('net.ipv4.tcp_fin_timeout'), closedAtMs: 0 };
       const client = await connect(port, HOST);
       await listener.nextConnection();
       w.localPort = client.localPort!;
@@ -81,31 +80,35 @@ export default defineLab({
     await closeOne(`tcp_fin_timeout=${finTimeout}`);
 
     ctx.step('poll ss until both TIME-WAIT sockets are gone');
-    await until(
-      async () => {
-        const sockets = await readSockets(ctx.host);
+    // each read marks the sockets that have gone; the read that finds none left is the recorded snapshot
+    const countdown = (read: SockRecord[] | undefined) =>
+      watched
+        .filter((w) => w.goneAtMs === undefined)
+        .map((w) => {
+          const [tw] = read ? filterSockets(read, { localPort: w.localPort, state: 'TIME-WAIT' }) : [];
+          return `${w.name}: ${tw?.timer?.remainingMs !== undefined ? sec(tw.timer.remainingMs) : '?'} left`;
+        })
+        .join('; ');
+    await ctx.waitSs(
+      'the end of both TIME-WAIT sockets',
+      (read) => {
         const now = ctx.elapsedMs();
-        const left: string[] = [];
         for (const w of watched) {
-          if (w.goneAtMs !== undefined) continue;
-          const [tw] = filterSockets(sockets, { localPort: w.localPort, state: 'TIME-WAIT' });
-          if (!tw) {
-            w.goneAtMs = now;
-            ctx.event('gone', `${w.name}: TIME-WAIT on port ${w.localPort} gone ${sec(now - w.closedAtMs)} after close()`, { ...w, lifetimeMs: now - w.closedAtMs });
-          } else left.push(`${w.name}: ${tw.timer?.remainingMs !== undefined ? sec(tw.timer.remainingMs) : '?'} left`);
+          if (w.goneAtMs !== undefined || filterSockets(read, { localPort: w.localPort, state: 'TIME-WAIT' }).length) continue;
+          w.goneAtMs = now;
+          ctx.event('gone', `${w.name}: TIME-WAIT on port ${w.localPort} gone ${sec(now - w.closedAtMs)} after close()`, { ...w, lifetimeMs: now - w.closedAtMs });
         }
-        return left.length === 0 ? { done: true, value: null } : { done: false, last: left.join('; ') };
+        return watched.every((w) => w.goneAtMs !== undefined);
       },
       {
-        what: 'the end of both TIME-WAIT sockets',
         timeoutMs: 90_000,
         intervalMs: 100,
-        signal: ctx.signal,
-        describe: (l) => String(l),
-        onProgress: (ms, l) => ctx.progress(`TIME-WAIT countdown (ss timer): ${l ?? ''} [${(ms / 1000).toFixed(0)} s waited]`),
+        label: 'after both are gone',
+        focus: { port },
+        describe: countdown,
+        progress: (ms, last) => `TIME-WAIT countdown (ss timer): ${countdown(last)} [${(ms / 1000).toFixed(0)} s waited]`,
       },
     );
-    await ctx.snapshot('after both are gone', { focus: { port } });
 
     ctx.table({
       title: 'TIME-WAIT lifetime (close() to gone from ss, polled every 100 ms)',
@@ -134,12 +137,15 @@ export default defineLab({
       const same = Math.abs(tunedLife - baseLife) <= 2000;
       const other = present.filter((n) => n !== 'net.ipv4.tcp_fin_timeout');
       const untested = present.filter((n) => /tw_timeout|timewait_len/.test(n));
+      const absent = SUSPECTS.filter((n) => !present.includes(n));
       ctx.verdict(
         'no-sysctl-shortens',
         !same ? 'refuted' : untested.length ? 'inconclusive' : 'confirmed',
         `With tcp_fin_timeout=${tuned.finTimeout} s the TIME-WAIT socket lived ${sec(tunedLife)} (ss timer ${sec(tuned.firstTimerMs)} at first sight) against ${sec(baseLife)} with ${base.finTimeout} s. ` +
-          `No sysctl holding a TIME-WAIT length exists here (present: ${other.join(', ')}; absent: ${SUSPECTS.filter((n) => !present.includes(n)).join(', ') || 'none'}); ` +
-          `${untested.length ? `This kernel has ${untested.join(', ')}, which this lab does not try. ` : ''}tcp_fin_timeout bounds orphaned FIN-WAIT-2 only. (tcp_max_tw_buckets and tcp_tw_reuse act on TIME-WAIT sockets but do not shorten the timer: see those labs.)`,
+          (untested.length
+            ? `This kernel has ${untested.join(', ')}, which may hold a TIME-WAIT length and which this lab does not try (absent: ${absent.join(', ') || 'none'}). `
+            : `No sysctl holding a TIME-WAIT length exists here (present: ${other.join(', ') || 'none'}; absent: ${absent.join(', ') || 'none'}). `) +
+          `tcp_fin_timeout bounds orphaned FIN-WAIT-2 only. (tcp_max_tw_buckets and tcp_tw_reuse act on TIME-WAIT sockets but do not shorten the timer: see those labs.)`,
       );
     }
   },

@@ -1,15 +1,16 @@
 // Tests: when the TIME-WAIT side receives the peer's FIN again (its last ACK was lost), the TIME-WAIT timer
 // starts over from 60 s. The final ACK is dropped with nftables so the peer (LAST-ACK) retransmits its FIN.
+import { A000 } from '../harness/articles.ts';
 import { filterSockets } from '../harness/census.ts';
 import { counterDelta, formatDelta, readCounters } from '../harness/counters.ts';
 import type { LabContext } from '../harness/context.ts';
-import { Faults } from '../harness/faults.ts';
-import { readSockets } from '../harness/host.ts';
+import { WaitTimeout } from '../harness/errors.ts';
+import { Faults, NFT_INSTALL } from '../harness/faults.ts';
 import { defineLab } from '../harness/lab.ts';
+import type { SnapshotRecord } from '../harness/result.ts';
 import { closeActively, connect, listen } from '../harness/sockets.ts';
-import { until } from '../harness/wait.ts';
+import type { SockRecord } from '../harness/ss.ts';
 
-const A000 = '000_c4090bf7a4c28683.txt';
 const HOST = '127.0.0.1';
 
 interface Sample {
@@ -26,7 +27,8 @@ export default defineLab({
     'The client closes a loopback connection first. An nftables rule drops its final ACK, so the server stays in ' +
     'LAST-ACK and retransmits its FIN; tcp_rto_min_us is raised inside the sandbox so the first retransmission ' +
     'comes seconds later, long enough to see the client\'s TIME-WAIT timer count down in ss (which prints whole ' +
-    'seconds) before the retransmitted FIN arrives. ss is sampled every 100 ms on both sides.',
+    'seconds) before the retransmitted FIN arrives. ss is read every 100 ms; the read where the client\'s timer ' +
+    'is first lower than when TIME-WAIT began, and the first read where it is higher than that, are recorded.',
   claims: [
     {
       id: 'fin-restarts-timer',
@@ -34,7 +36,7 @@ export default defineLab({
       statement: 'When the side in TIME-WAIT receives the peer\'s FIN again, its 2MSL timer starts over.',
     },
   ],
-  needs: [{ program: 'nft', install: 'apt-get install -y nftables' }],
+  needs: [{ program: 'nft', install: NFT_INSTALL }],
   options: {
     port: { type: 'number', min: 1024, max: 65000, default: 9300, describe: 'listening port' },
     'rto-ms': { type: 'number', min: 200, max: 10000, default: 3000, describe: 'tcp_rto_min (ms) in the sandbox: when the server retransmits its FIN' },
@@ -54,39 +56,50 @@ export default defineLab({
     const rule = await faults.drop({ kind: 'fin-ack', fromPort: cport, toPort: port }, 'the last ACK of the close');
     const before = await readCounters();
     await closeActively(client);
-    await ctx.waitForSockets(`TIME-WAIT on client port ${cport}`, { localPort: cport, state: 'TIME-WAIT' }, { label: 'client in TIME-WAIT, server in LAST-ACK' });
-
-    ctx.step('sample both sides every 100 ms until the TIME-WAIT timer goes back up (or the server gave up)');
-    const samples: Sample[] = [];
-    let jump: { from: Sample; to: Sample } | undefined;
-    await until(
-      async () => {
-        const sockets = await readSockets(ctx.host);
-        const [tw] = filterSockets(sockets, { localPort: cport, state: 'TIME-WAIT' });
-        const [la] = filterSockets(sockets, { localPort: port, peerPort: cport, state: 'LAST-ACK' });
-        const s: Sample = { atMs: ctx.elapsedMs(), twMs: tw?.timer?.remainingMs, lastAckTimer: la?.timer?.raw };
-        const prev = samples.at(-1);
-        samples.push(s);
-        if (prev && prev.twMs !== undefined && s.twMs !== undefined && s.twMs > prev.twMs) {
-          jump = { from: prev, to: s };
-          return { done: true, value: s };
-        }
-        return !tw ? { done: true, value: s } : { done: false, last: s };
-      },
-      {
-        what: 'the TIME-WAIT timer going back up',
-        timeoutMs: rtoMs * 3 + 3000,
-        intervalMs: 100,
-        signal: ctx.signal,
-        describe: (l) => JSON.stringify(l),
-        onProgress: (ms, l) => ctx.progress(`client TIME-WAIT timer ${l?.twMs !== undefined ? `${l.twMs / 1000} s` : '?'}; server LAST-ACK ${l?.lastAckTimer ?? 'gone'} [${(ms / 1000).toFixed(0)} s]`),
-      },
+    const start = await ctx.waitSs(
+      `TIME-WAIT on client port ${cport}`,
+      (read) => filterSockets(read, { localPort: cport, state: 'TIME-WAIT' }).length === 1,
+      { label: 'client in TIME-WAIT, server in LAST-ACK', focus: { port } },
     );
-    const dropped = await faults.packets(rule);
+
+    ctx.step('read ss every 100 ms: until the client\'s TIME-WAIT timer has counted down, then until it goes back up (or the server gave up)');
+    const samples: Sample[] = [];
+    const sample = (read: SockRecord[]): Sample => {
+      const [tw] = filterSockets(read, { localPort: cport, state: 'TIME-WAIT' });
+      const [la] = filterSockets(read, { localPort: port, peerPort: cport, state: 'LAST-ACK' });
+      const s: Sample = { atMs: ctx.elapsedMs(), twMs: tw?.timer?.remainingMs, lastAckTimer: la?.timer?.raw };
+      samples.push(s);
+      return s;
+    };
+    const live = (_ms: number, read: SockRecord[] | undefined) => {
+      const [tw] = read ? filterSockets(read, { localPort: cport, state: 'TIME-WAIT' }) : [];
+      const [la] = read ? filterSockets(read, { localPort: port, peerPort: cport, state: 'LAST-ACK' }) : [];
+      return `client TIME-WAIT timer ${tw?.timer?.remainingMs !== undefined ? `${tw.timer.remainingMs / 1000} s` : 'gone'}; server LAST-ACK ${la?.timer?.raw ?? 'gone'}`;
+    };
+    const twOf = (snap: SnapshotRecord | undefined) => (snap ? filterSockets(snap.sockets, { localPort: cport, state: 'TIME-WAIT' })[0]?.timer?.remainingMs : undefined);
+    /** a labelled read satisfying `ready`, or (on timeout) a plain snapshot under `missed` and undefined */
+    const waitRead = async (what: string, label: string, missed: string, ready: (s: Sample) => boolean) => {
+      try {
+        return await ctx.waitSs(what, (read) => ready(sample(read)), { timeoutMs: rtoMs * 3 + 3000, intervalMs: 100, label, focus: { port }, progress: live });
+      } catch (err) {
+        if (!(err instanceof WaitTimeout)) throw err;
+        await ctx.snapshot(missed, { focus: { port } });
+        return undefined;
+      }
+    };
+    const startMs = twOf(start);
+    // leaving TIME-WAIT ends either wait: there is nothing left to restart
+    const low = await waitRead('the TIME-WAIT timer counting down', 'client TIME-WAIT timer counted down', 'client TIME-WAIT timer never counted down',
+      (s) => s.twMs === undefined || (startMs !== undefined && s.twMs < startMs));
+    const lowMs = twOf(low);
+    const up = lowMs === undefined ? undefined : await waitRead('the TIME-WAIT timer going back up', 'client TIME-WAIT timer back up', 'client TIME-WAIT timer never went back up',
+      (s) => s.twMs === undefined || s.twMs > lowMs);
+    const upMs = twOf(up);
+    const jump = low && up && lowMs !== undefined && upMs !== undefined && upMs > lowMs ? { from: { atMs: low.atMs, twMs: lowMs }, to: { atMs: up.atMs, twMs: upMs } } : undefined;
+    const dropped = await faults.lift(rule, 'done');
     const delta = counterDelta(before, await readCounters(), ['Tcp.RetransSegs', 'TcpExt.TCPLossProbes', 'TcpExt.TCPTimeouts', 'Tcp.OutSegs']);
     ctx.event('counters', `while waiting: ${formatDelta(delta)}`, delta);
     await ctx.snapshot('after the retransmitted FIN', { focus: { port } });
-    await faults.lift(rule, 'done');
 
     // the countdown, one row per change of either timer
     const rows: string[][] = [];
@@ -107,18 +120,28 @@ export default defineLab({
     const resent = (delta['Tcp.RetransSegs'] ?? 0) >= 1 && dropped >= 2;
     const minTw = Math.min(...samples.filter((s) => s.twMs !== undefined).map((s) => s.twMs!));
     const how = `server FIN retransmissions: Tcp.RetransSegs +${delta['Tcp.RetransSegs'] ?? 0} (TCPLossProbes +${delta['TcpExt.TCPLossProbes'] ?? 0}, TCPTimeouts +${delta['TcpExt.TCPTimeouts'] ?? 0}); nft dropped ${dropped} ACK(s) from the client (the final one${dropped >= 2 ? ' and the re-ACK of the repeated FIN' : ''})`;
-    if (jump && resent) {
-      ctx.event('restart', `TIME-WAIT timer went from ${jump.from.twMs! / 1000} s to ${jump.to.twMs! / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s`, { ...jump });
+    if (!resent) {
+      ctx.verdict('fin-restarts-timer', 'inconclusive', `no repeated FIN was seen (${how}); ${samples.length} reads`);
+    } else if (lowMs === undefined) {
+      ctx.verdict(
+        'fin-restarts-timer',
+        'inconclusive',
+        `The FIN came again (${how}), but the client's TIME-WAIT timer was never seen below its first reading (${startMs !== undefined ? `${startMs / 1000} s` : 'none'}), so a restart could not be told apart.`,
+      );
+    } else if (jump) {
+      ctx.event('restart', `TIME-WAIT timer went from ${jump.from.twMs / 1000} s to ${jump.to.twMs / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s`, { ...jump });
       ctx.verdict(
         'fin-restarts-timer',
         'confirmed',
-        `The client's TIME-WAIT timer counted down to ${minTw / 1000} s, then went back to ${jump.to.twMs! / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s, when the server (LAST-ACK) re-sent its FIN; ${how}. ` +
+        `The client's TIME-WAIT timer counted down from ${startMs! / 1000} s to ${minTw / 1000} s, then went back to ${jump.to.twMs / 1000} s at ${(jump.to.atMs / 1000).toFixed(1)} s, when the server (LAST-ACK) re-sent its FIN; ${how}. ` +
           'The kernel re-arms the timer with the full TCP_TIMEWAIT_LEN (60 s) when a FIN arrives again in TIME-WAIT (tcp_timewait_state_process).',
       );
-    } else if (resent) {
-      ctx.verdict('fin-restarts-timer', 'refuted', `The FIN came again (${how}) but the TIME-WAIT timer never went up (lowest ${minTw / 1000} s, ${samples.length} samples).`);
     } else {
-      ctx.verdict('fin-restarts-timer', 'inconclusive', `no repeated FIN was seen (${how}); ${samples.length} samples`);
+      ctx.verdict(
+        'fin-restarts-timer',
+        'refuted',
+        `The FIN came again (${how}) but the TIME-WAIT timer never went above ${lowMs / 1000} s (lowest ${minTw / 1000} s, ${upMs !== undefined ? `last ${upMs / 1000} s` : 'then gone'}, ${samples.length} reads).`,
+      );
     }
   },
 });

@@ -1,6 +1,7 @@
 // Tests: a server holding TIME-WAIT for (server port, client port) gets a new SYN from that same client port:
 // is the new connection accepted at once, and does it depend on the SYN's sequence number (timestamps on/off)?
 import type net from 'node:net';
+import { A001 } from '../harness/articles.ts';
 import { filterSockets } from '../harness/census.ts';
 import { counterDelta, formatDelta } from '../harness/counters.ts';
 import type { LabContext } from '../harness/context.ts';
@@ -9,7 +10,6 @@ import { countersOf } from '../harness/topology-counters.ts';
 import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
 import { twoHosts } from '../harness/topology.ts';
 
-const A001 = '001_409283d7d09adb0c.txt';
 const SERVER_PORT = 8080;
 const CLIENT_PORT = 45000;
 /** the ISN clock of Linux (secure_tcp_seq) ticks once per 64 ns: 15.6 million per second */
@@ -26,6 +26,8 @@ interface Variant {
   twAfter?: number;
   estabAfter?: number;
   oldConnMs?: number;
+  /** ms from the old connect() call to the new one: how far the ISN clock moved between the two SYNs */
+  synGapMs?: number;
   serverDelta?: Record<string, number>;
   clientDelta?: Record<string, number>;
 }
@@ -64,15 +66,16 @@ async function runVariant(ctx: LabContext, v: Variant, index: number): Promise<v
   v.twBefore = tw.length;
   // the client's side of the old connection must be fully gone before its port can be bound again
   await ctx.waitForSockets(`no socket left on client port ${CLIENT_PORT}`, { localPort: CLIENT_PORT }, { host: client.host, count: 0 });
-  const [sb, cb] = await Promise.all([countersOf(server.host), countersOf(client.host)]);
+  const [sb, cb] = await Promise.all([countersOf(server), countersOf(client)]);
   const t0 = Date.now();
+  v.synGapMs = t0 - started;
   try {
     open.push(await connectFrom(client, SERVER_PORT, serverAddr, { localPort: CLIENT_PORT }));
     v.connectMs = Date.now() - t0;
   } catch (err) {
     v.error = (err as NodeJS.ErrnoException).code ?? String(err);
   }
-  const [sa, ca] = await Promise.all([countersOf(server.host), countersOf(client.host)]);
+  const [sa, ca] = await Promise.all([countersOf(server), countersOf(client)]);
   v.serverDelta = counterDelta(sb, sa);
   v.clientDelta = counterDelta(cb, ca);
   const after = await ctx.snapshot(`${v.id}: server after the new SYN`, { host: server.host, focus: { localPort: SERVER_PORT } });
@@ -135,7 +138,7 @@ export default defineLab({
       title: `Reconnect from client port ${CLIENT_PORT} while the server holds TIME-WAIT for it`,
       columns: ['variant', 'timestamps', 'old connection sent', 'TIME-WAIT before', 'new connect() (client)', 'server after', 'server counters moved'],
       rows: variants.map((v) => [
-        v.id, String(v.ts), `${v.bytes} B in ${v.oldConnMs} ms`, String(v.twBefore), how(v),
+        v.id, String(v.ts), `${v.bytes} B in ${v.oldConnMs} ms (SYN gap ${v.synGapMs} ms)`, String(v.twBefore), how(v),
         `TIME-WAIT ${v.twAfter}, ESTAB ${v.estabAfter}`, formatDelta(v.serverDelta ?? {}),
       ]),
       note: `The new SYN is "behind" when the old connection's bytes exceed ~${(ISN_PER_SEC / 1e6).toFixed(1)} million per second elapsed since it started.`,
@@ -146,8 +149,14 @@ export default defineLab({
     const a0 = get('ts0-seq-ahead');
     const b1 = get('ts1-seq-behind');
     const b0 = get('ts0-seq-behind');
-    const behindReal = (v?: Variant) => !!v && v.oldConnMs !== undefined && v.bytes > ((v.oldConnMs + 200) / 1000) * ISN_PER_SEC;
-    if (direct(a0) && direct(a1) && behindReal(b0) && !direct(b0)) {
+    // the old connection's last sequence number is ISN + bytes; the new ISN is that ISN + the clock's advance
+    // between the two SYNs (same address pair, same hash), measured from the old connect() to the new one
+    const isnAdvance = (v: Variant) => (v.synGapMs! / 1000) * ISN_PER_SEC;
+    const behindReal = (v?: Variant) => !!v && v.synGapMs !== undefined && v.bytes > isnAdvance(v);
+    const aheadReal = (v?: Variant) => !!v && v.synGapMs !== undefined && v.bytes < isnAdvance(v);
+    const gapText = (v?: Variant) =>
+      !v || v.synGapMs === undefined ? 'no gap measured' : `${v.bytes} bytes against an ISN advance of ~${Math.round(isnAdvance(v))} over the ${v.synGapMs} ms between the SYNs`;
+    if (direct(a0) && direct(a1) && aheadReal(a0) && aheadReal(a1) && behindReal(b0) && !direct(b0)) {
       ctx.verdict(
         'tw-accepts-higher-seq',
         'confirmed',
@@ -159,27 +168,35 @@ export default defineLab({
       ctx.verdict(
         'tw-accepts-higher-seq',
         'inconclusive',
-        `ahead: ts0 ${how(a0)}; ts1 ${how(a1)}; behind: ts0 ${how(b0)}; ts1 ${how(b1)} (old connection took ${b0?.oldConnMs} ms for ${bytes} bytes; TIME-WAIT present before: ${variants.map((v) => v.twBefore).join('/')})`,
+        `ahead: ts0 ${how(a0)}; ts1 ${how(a1)}; behind: ts0 ${how(b0)} (${gapText(b0)}); ts1 ${how(b1)} (TIME-WAIT present before: ${variants.map((v) => v.twBefore).join('/')})`,
       );
     }
     if (b0 && b0.twBefore === 1 && behindReal(b0)) {
-      if (b0.error) {
-        ctx.verdict('lower-seq-not-accepted', 'confirmed', `The SYN behind in sequence (timestamps off) never got a connection: ${b0.error}.`);
+      if (b0.error === 'ETIMEDOUT') {
+        ctx.verdict('lower-seq-not-accepted', 'confirmed', `The SYN behind in sequence (timestamps off; ${gapText(b0)}) never got an answer: connect() failed with ${b0.error}.`);
+      } else if (b0.error === 'ECONNREFUSED') {
+        ctx.verdict(
+          'lower-seq-not-accepted',
+          'partly',
+          `The SYN behind in sequence (timestamps off; ${gapText(b0)}) was not accepted, but not dropped silently either: connect() failed with ${b0.error} (a RST came back).`,
+        );
+      } else if (b0.error) {
+        ctx.verdict('lower-seq-not-accepted', 'inconclusive', `connect() of the SYN behind in sequence failed with ${b0.error}, which says nothing about the TIME-WAIT socket (${gapText(b0)}).`);
       } else if (recovered(b0)) {
         ctx.verdict(
           'lower-seq-not-accepted',
           'partly',
-          `The SYN behind in sequence (timestamps off) was not taken by the TIME-WAIT socket, but not silently dropped either: the TIME-WAIT socket answered with the old connection's ACK, ` +
+          `The SYN behind in sequence (timestamps off; ${gapText(b0)}) was not taken by the TIME-WAIT socket, but not silently dropped either: the TIME-WAIT socket answered with the old connection's ACK, ` +
             `the client answered that with a RST, which removed the TIME-WAIT socket (tcp_rfc1337=0), and the client re-sent its SYN at once (on a bad ACK in SYN-SENT the kernel re-arms ` +
             `the SYN timer to its minimum, tcp_rcv_synsent_state_process), which the listener accepted: ${how(b0)}. Server counters: ${formatDelta(b0.serverDelta ?? {})}.`,
         );
       } else if (direct(b0)) {
-        ctx.verdict('lower-seq-not-accepted', 'refuted', `The SYN behind in sequence (timestamps off) was taken directly: ${how(b0)}.`);
+        ctx.verdict('lower-seq-not-accepted', 'refuted', `The SYN behind in sequence (timestamps off; ${gapText(b0)}) was taken directly: ${how(b0)}.`);
       } else {
         ctx.verdict('lower-seq-not-accepted', 'inconclusive', `unexpected evidence: ${how(b0)}`);
       }
     } else {
-      ctx.verdict('lower-seq-not-accepted', 'inconclusive', `the "behind" variant did not get its sequence number behind (old connection ${b0?.oldConnMs} ms for ${bytes} bytes) or no TIME-WAIT was seen`);
+      ctx.verdict('lower-seq-not-accepted', 'inconclusive', `the "behind" variant did not get its sequence number behind (${gapText(b0)}) or no TIME-WAIT was seen (TIME-WAIT before: ${b0?.twBefore ?? 'not run'})`);
     }
   },
 });

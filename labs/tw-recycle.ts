@@ -1,10 +1,11 @@
 // Tests: whether the tcp_tw_recycle knob that article 002 recommends still exists on this kernel.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { A002 } from '../harness/articles.ts';
 import type { LabContext } from '../harness/context.ts';
 import { defineLab } from '../harness/lab.ts';
+import { hasSysctl, sysctlPath } from '../harness/sysctl.ts';
 
-const A002 = '002_eaddc8cbcbe6c745.txt';
-const PATH = '/proc/sys/net/ipv4/tcp_tw_recycle';
+const NAME = 'net.ipv4.tcp_tw_recycle';
 
 export default defineLab({
   name: 'tw-recycle',
@@ -20,26 +21,26 @@ export default defineLab({
     },
   ],
   async run(ctx: LabContext) {
-    const knobs = readdirSync('/proc/sys/net/ipv4').filter((n) => /tw|time_?wait|fin_timeout|recycle/.test(n));
-    ctx.event('sysctls', `TIME-WAIT related knobs in /proc/sys/net/ipv4: ${knobs.join(', ')}`, { knobs });
+    const knobs = readdirSync(sysctlPath('net.ipv4')).filter((n) => /tw|time_?wait|fin_timeout|recycle/.test(n));
+    ctx.event('sysctls', `TIME-WAIT related knobs in ${sysctlPath('net.ipv4')}: ${knobs.join(', ')}`, { knobs });
+    const exists = hasSysctl(NAME);
     let write = 'ok';
+    let readBack: string | undefined;
     try {
-      writeFileSync(PATH, '1');
+      readBack = await ctx.sysctl(NAME, '1');
     } catch (err) {
       write = (err as NodeJS.ErrnoException).code ?? String(err);
     }
-    ctx.event('errno', `writing 1 to ${PATH}: ${write}`, { path: PATH, result: write });
-    const exists = knobs.includes('tcp_tw_recycle');
-    if (!exists && write !== 'ok') {
+    ctx.event('errno', `writing 1 to ${sysctlPath(NAME)}: ${write}`, { path: sysctlPath(NAME), result: write, ...(readBack !== undefined ? { readBack } : {}) });
+    if (!exists) {
       ctx.verdict(
         'tw-recycle-remedy',
         'refuted',
-        `tcp_tw_recycle does not exist on this kernel: it is not among /proc/sys/net/ipv4 (${knobs.join(', ')}) and writing it fails with ${write}. ` +
+        `tcp_tw_recycle does not exist on this kernel: it is not among ${sysctlPath('net.ipv4')} (${knobs.join(', ')}) and writing it fails with ${write}. ` +
           'It was removed in Linux 4.12 (it dropped SYNs from clients behind NAT once timestamps got per-connection offsets); the remaining knobs are tcp_tw_reuse (client side, see the tw-reuse lab) and tcp_max_tw_buckets.',
       );
     } else {
-      const read = exists ? ctx.sysctls['net.ipv4.tcp_tw_recycle'] ?? (await ctx.sysctl('net.ipv4.tcp_tw_recycle', '1')) : 'absent';
-      ctx.verdict('tw-recycle-remedy', 'inconclusive', `tcp_tw_recycle exists on this kernel (write: ${write}, read back: ${read}); this lab does not measure its effect.`);
+      ctx.verdict('tw-recycle-remedy', 'inconclusive', `tcp_tw_recycle exists on this kernel (write: ${write}, read back: ${readBack ?? 'nothing'}); this lab does not measure its effect.`);
     }
   },
 });
