@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # program -> Debian package
 declare -A NEED=(
-  [ss]=iproute2 [ip]=iproute2 [tc]=iproute2
+  [ss]=iproute2 [ip]=iproute2
   [unshare]=util-linux [nsenter]=util-linux [prlimit]=util-linux
   [nft]=nftables
   [nstat]=iproute2
