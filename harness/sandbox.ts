@@ -1,7 +1,9 @@
 // Host side of the sandbox: check that this machine can make one, and start a lab's runner inside a
 // fresh user + network namespace (rootless: `unshare --user --map-root-user --net`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -30,7 +32,7 @@ export function preflight(): Promise<void> {
       throw new UserError(
         `cannot create a user + network namespace (${said}): allow unprivileged user namespaces ` +
           "('sysctl -w kernel.unprivileged_userns_clone=1' and a non-zero user.max_user_namespaces; on Ubuntu also " +
-          "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'), or run as root",
+          "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'), or run as root outside a chroot or container that forbids it",
       );
     }
   })();
@@ -43,6 +45,20 @@ export function preflight(): Promise<void> {
 const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
+/**
+ * TMPDIR for the runner. Inside the namespace its euid is 0, so tsx would cache its transpiled modules in the
+ * shared /tmp/tsx-0: root's own cache, unwritable for other users (every run re-transpiles and leaves an esbuild
+ * process in the sandbox) and, if a user creates it first, a directory of theirs that root's tsx then trusts.
+ */
+function runnerTmpdir(): string {
+  const uid = process.geteuid!();
+  const dir = path.join(tmpdir(), `tcplab-runner-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (st.uid !== uid || (st.mode & 0o077) !== 0) throw new Error(`${dir} must be a directory of uid ${uid} with mode 700`);
+  return dir;
+}
+
 /** Start the runner for one lab inside a new namespace; messages arrive on the IPC channel. */
 export function spawnRunner(job: RunnerJob): ChildProcess {
   return spawn(
@@ -50,7 +66,7 @@ export function spawnRunner(job: RunnerJob): ChildProcess {
     ['--user', '--map-root-user', '--net', '--', process.execPath, '--import', TSX_LOADER, RUNNER, JSON.stringify(job)],
     {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, PATH: toolPath(), TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+      env: { ...process.env, TMPDIR: runnerTmpdir(), PATH: toolPath(), TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
     },
   );
 }

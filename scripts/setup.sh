@@ -18,7 +18,10 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "setup: installing system packages: $pkgs"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""
+  elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"
+  else echo "setup: missing $pkgs and not root (no sudo either): run 'apt-get install -y $pkgs' as root, then this again" >&2; exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086

@@ -69,13 +69,24 @@ export function netnsOf(pid: number): string | undefined {
   }
 }
 
+/** tsx's esbuild transform service: the tsx loader starts it in the runner when its cache (/tmp/tsx-<euid>) misses. */
+function isTsxService(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return /\/esbuild$/.test(argv[0]) && argv.some((a) => a.startsWith('--service='));
+  } catch {
+    return false;
+  }
+}
+
 /** Every process still in the given network namespace (empty once the namespace is gone). */
-export function processesInNetns(ns: string): number[] {
+export function processesInNetns(ns: string, opts: { ignoreTsxService?: boolean } = {}): number[] {
   const out = execFileSync('sh', ['-c', 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(readlink $p/ns/net 2>/dev/null)"; done'], { encoding: 'utf8' });
   return out
     .split('\n')
     .map((l) => l.split(' '))
     .filter(([, n]) => n === ns)
     .map(([p]) => Number(p))
-    .filter((p) => !exited(p));
+    .filter((p) => !exited(p))
+    .filter((p) => !(opts.ignoreTsxService && isTsxService(p)));
 }

@@ -63,7 +63,7 @@ describe('actors', () => {
     const k = await start('hold', (runner, a) => {
       killed = a;
       for (const pid of a) expect(existsSync(`/proc/${pid}`)).toBe(true);
-      inNs = processesInNetns(netnsOf(runner)!); // the runner and its actors, nothing else (no build helper left)
+      inNs = processesInNetns(netnsOf(runner)!, { ignoreTsxService: true }); // the runner and its actors, nothing else (no build helper left)
       process.kill(runner, 'SIGKILL');
     });
     expect(k.result.outcome).toBe('error');

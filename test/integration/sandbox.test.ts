@@ -2,14 +2,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { expectGone, netnsOf, processesInNetns } from '../helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const hostFinTimeout = () => readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim();
 
+// every harness a test starts is killed after it, even when an assertion failed half-way (its lab dies with it)
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function startHarness(mode: 'wait' | 'throw'): { child: ChildProcess; lines: string[]; line: (re: RegExp) => Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/host-harness.ts', mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let buf = '';
@@ -39,7 +46,7 @@ async function readyRunner(h: ReturnType<typeof startHarness>): Promise<{ pid: n
   const ns = netnsOf(pid)!;
   expect(ns).toMatch(/^net:\[\d+\]$/);
   expect(ns).not.toBe(netnsOf(process.pid)); // the lab really is in a namespace of its own
-  expect(processesInNetns(ns)).toEqual([pid]);
+  expect(processesInNetns(ns, { ignoreTsxService: true })).toEqual([pid]);
   return { pid, ns };
 }
 
