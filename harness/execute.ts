@@ -1,11 +1,15 @@
 // Run one lab definition inside the current (sandboxed) process and turn whatever happened into a LabResult.
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabContext, type LabMessage } from './context.ts';
 import { Interrupted, LabSkip } from './errors.ts';
 import { which } from './exec.ts';
 import type { Host } from './host.ts';
 import type { LabDefinition } from './lab.ts';
 import type { LabResult, Outcome } from './result.ts';
+
+/** How long an interrupted lab's run() may take to stop before its teardown runs anyway. */
+const RUN_SETTLE_MS = 500;
 
 /** The kernel this run observed, as `uname -srm` would print it. */
 export function kernelName(): string {
@@ -23,6 +27,7 @@ export async function executeLab(
   const startedAt = new Date();
   const ctx = new LabContext(options, host, signal, def.claims, emit);
   let outcome: Outcome = 'ran';
+  let running: Promise<void> | undefined;
   let reason: string | undefined;
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new Interrupted(String(signal.reason ?? 'interrupted')));
@@ -35,7 +40,8 @@ export async function executeLab(
       if (!(await which(need.program))) throw new LabSkip(`${need.program} is not installed; install it with: ${need.install}`);
     }
     for (const [name, value] of Object.entries(def.sysctls ?? {})) await ctx.sysctl(name, value);
-    await Promise.race([def.run(ctx), aborted]);
+    running = def.run(ctx);
+    await Promise.race([running, aborted]);
   } catch (err) {
     if (err instanceof LabSkip) {
       outcome = 'skipped';
@@ -46,6 +52,8 @@ export async function executeLab(
     }
     ctx.event(outcome === 'skipped' ? 'skip' : 'error', reason);
   } finally {
+    // interrupted: give run() a moment to notice (its waits watch the signal) so teardown does not race it
+    if (signal.aborted && running) await Promise.race([running.catch(() => {}), sleep(RUN_SETTLE_MS)]);
     await ctx.runTeardown();
   }
   const claims = def.claims.map(
