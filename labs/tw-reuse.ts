@@ -12,7 +12,8 @@ import { closeActively, tryListen } from '../harness/sockets.ts';
 import { countersOf } from '../harness/topology-counters.ts';
 import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
 import { createNetns, twoHosts, type Netns } from '../harness/topology.ts';
-import { sleep } from '../harness/topology-time.ts';
+// retry pacing only (states are waited for with ctx.waitSs)
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hasSysctl, readSysctl } from '../harness/sysctl.ts';
 
 const CLIENT_PORT = 41000;
