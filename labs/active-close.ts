@@ -3,16 +3,16 @@
 // or the server closing first (active/passive is not client/server), and FIN-WAIT-1 straight to TIME-WAIT
 // when the peer's FIN carries the ACK.
 import net from 'node:net';
-import { A001 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { describeEnd, stateIn, waitForEnd, waitForGone, type End } from '../harness/endpoints.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { describeEnd, stateIn, waitForEnd, waitForGone, type End } from '../harness/lab/endpoints.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { openPair } from '../harness/sockets.ts';
-import type { SsState } from '../harness/ss.ts';
-import { until } from '../harness/wait.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { openPair } from '../harness/kernel/sockets.ts';
+import type { SsState } from '../harness/evidence/ss.ts';
+import { until } from '../harness/kernel/wait.ts';
 
 const HOST = '127.0.0.1';
 const CLOSERS = ['client', 'server'] as const;

@@ -1,15 +1,15 @@
 // Tests: article 001's eleven TCP states, each made to appear on loopback (nft faults hold the fleeting ones)
 // and proved by the ss line that shows it; one table for a newcomer. Run this lab first.
-import { A001 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { RFC_NAME, filterSockets } from '../harness/census.ts';
-import { dial } from '../harness/dial.ts';
-import { describeEnd, endIn, endsOf, waitForEnd, waitForGone, type End } from '../harness/endpoints.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { listen, openPair } from '../harness/sockets.ts';
-import { formatRecord, type SockRecord, type SsState } from '../harness/ss.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { RFC_NAME, filterSockets } from '../harness/evidence/census.ts';
+import { dial } from '../harness/kernel/dial.ts';
+import { describeEnd, endIn, endsOf, waitForEnd, waitForGone, type End } from '../harness/lab/endpoints.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { listen, openPair } from '../harness/kernel/sockets.ts';
+import { formatRecord, type SockRecord, type SsState } from '../harness/evidence/ss.ts';
 
 const HOST = '127.0.0.1';
 

@@ -1,13 +1,13 @@
 // Tests: close() on a socket whose receive buffer still holds unread data sends RST (not FIN), while close()
 // after reading everything sends a normal FIN; and what the peer process then sees from read(2).
-import type { LabContext } from '../harness/context.ts';
-import { startActors, checkActors, type Actor } from '../harness/actors.ts';
-import { withCounters } from '../harness/actors-observe.ts';
-import { formatResult as fmt, type SyscallResult } from '../harness/actors-protocol.ts';
-import { A003 } from '../harness/articles.ts';
-import { formatDelta, type Counters } from '../harness/counters.ts';
-import { endIn, endsOf, stateIn } from '../harness/endpoints.ts';
-import { defineLab } from '../harness/lab.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { startActors, checkActors, type Actor } from '../harness/actors/actors.ts';
+import { withCounters } from '../harness/lab/counters.ts';
+import { formatResult as fmt, type SyscallResult } from '../harness/actors/protocol.ts';
+import { A003 } from '../harness/lab/articles.ts';
+import { formatDelta, type Counters } from '../harness/kernel/counters.ts';
+import { endIn, endsOf, stateIn } from '../harness/lab/endpoints.ts';
+import { defineLab } from '../harness/lab/define.ts';
 
 interface Case {
   name: 'unread' | 'all-read';

@@ -1,14 +1,14 @@
 // Tests: article 003 on FIN-WAIT-2 — after close() the orphaned FIN-WAIT-2 is reaped after tcp_fin_timeout;
 // after shutdown(SHUT_WR) with the socket still open it is not; TCP_LINGER2 < 0 skips FIN-WAIT-2 altogether.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { A003 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { describeEnd, endIn, endsOf, stateIn, waitForEnd, type End } from '../harness/endpoints.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { IPPROTO_TCP, TCP_LINGER2, getIntOption, setIntOption } from '../harness/ffi.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { fdOf, openPair } from '../harness/sockets.ts';
+import { A003 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { describeEnd, endIn, endsOf, stateIn, waitForEnd, type End } from '../harness/lab/endpoints.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { IPPROTO_TCP, TCP_LINGER2, getIntOption, setIntOption } from '../harness/kernel/ffi.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { fdOf, openPair } from '../harness/kernel/sockets.ts';
 
 const HOST = '127.0.0.1';
 

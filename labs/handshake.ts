@@ -1,14 +1,14 @@
 // Tests: the handshake states of article 001 — LISTEN, SYN-SENT (SYN dropped), SYN-RECV (the handshake's last
 // ACK dropped), ESTABLISHED — each held with an nft fault and seen in ss; and how a stuck handshake ends once
 // the fault is lifted (it completes) or when it is not (connect fails / the server forgets it; errno, time).
-import { A001 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { dial, type DialOutcome } from '../harness/dial.ts';
-import { describeEnd, endsOf, stateIn, waitForEnd, waitForGone } from '../harness/endpoints.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { defineLab } from '../harness/lab.ts';
-import { listen } from '../harness/sockets.ts';
-import { filterSockets } from '../harness/census.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { dial, type DialOutcome } from '../harness/kernel/dial.ts';
+import { describeEnd, endsOf, stateIn, waitForEnd, waitForGone } from '../harness/lab/endpoints.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { listen } from '../harness/kernel/sockets.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
 
 const HOST = '127.0.0.1';
 

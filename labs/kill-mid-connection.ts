@@ -1,15 +1,15 @@
 // Tests: what the kernel does for the connections of a process killed mid-connection (FIN, or RST when data
 // was unread), the surviving peer's CLOSE-WAIT, and what its read(2)/write(2) return afterwards, in order.
-import type { LabContext } from '../harness/context.ts';
-import { type ActorExit, checkActors, startActors, type Actor } from '../harness/actors.ts';
-import { withCounters } from '../harness/actors-observe.ts';
-import { formatResult as fmt, type SyscallResult } from '../harness/actors-protocol.ts';
-import { A003 } from '../harness/articles.ts';
-import { formatDelta, type Counters } from '../harness/counters.ts';
-import { endIn, stateIn, type End } from '../harness/endpoints.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { type ActorExit, checkActors, startActors, type Actor } from '../harness/actors/actors.ts';
+import { withCounters } from '../harness/lab/counters.ts';
+import { formatResult as fmt, type SyscallResult } from '../harness/actors/protocol.ts';
+import { A003 } from '../harness/lab/articles.ts';
+import { formatDelta, type Counters } from '../harness/kernel/counters.ts';
+import { endIn, stateIn, type End } from '../harness/lab/endpoints.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import { readSockets } from '../harness/host.ts';
-import { defineLab } from '../harness/lab.ts';
+import { readSockets } from '../harness/evidence/read.ts';
+import { defineLab } from '../harness/lab/define.ts';
 
 type Op = 'read' | 'write';
 const ORDERS: Record<'read-first' | 'write-first', Op[]> = {

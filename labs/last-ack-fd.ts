@@ -1,15 +1,15 @@
 // Tests: article 000's remark that a socket in LAST-ACK no longer holds a file descriptor — checked with
 // ss -p (users), ss -e (inode) and /proc/<pid>/fd, when LAST-ACK is reached by close() and by shutdown().
 import net from 'node:net';
-import { A000 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { describeEnd, endIn, endsOf, stateIn, waitForEnd, waitForGone, type End } from '../harness/endpoints.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { fdsHolding, inodeOfRecord, readSocketsWithInodes, socketInodeOf } from '../harness/fdinfo.ts';
-import { shutdownFd } from '../harness/ffi.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { fdOf, openPair } from '../harness/sockets.ts';
+import { A000 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { describeEnd, endIn, endsOf, stateIn, waitForEnd, waitForGone, type End } from '../harness/lab/endpoints.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { fdsHolding, inodeOfRecord, readSocketsWithInodes, socketInodeOf } from '../harness/evidence/fdinfo.ts';
+import { shutdownFd } from '../harness/kernel/ffi.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { fdOf, openPair } from '../harness/kernel/sockets.ts';
 
 const HOST = '127.0.0.1';
 const HOW = ['close', 'shutdown'] as const;

@@ -1,14 +1,14 @@
 // Tests: SO_LINGER with l_linger = 0 (and Node's resetAndDestroy) makes close() send RST and skip TIME-WAIT,
 // a normal close() does not, and a non-zero linger only makes close() wait: it still sends FIN.
-import type { LabContext } from '../harness/context.ts';
-import { checkActors, startActors, type Actor } from '../harness/actors.ts';
-import { withCounters } from '../harness/actors-observe.ts';
-import type { ConnInfo, SyscallResult } from '../harness/actors-protocol.ts';
-import { A000, A003 } from '../harness/articles.ts';
-import { formatDelta, type Counters } from '../harness/counters.ts';
-import { endIn, endsOf, stateIn } from '../harness/endpoints.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { checkActors, startActors, type Actor } from '../harness/actors/actors.ts';
+import { withCounters } from '../harness/lab/counters.ts';
+import type { ConnInfo, SyscallResult } from '../harness/actors/protocol.ts';
+import { A000, A003 } from '../harness/lab/articles.ts';
+import { formatDelta, type Counters } from '../harness/kernel/counters.ts';
+import { endIn, endsOf, stateIn } from '../harness/lab/endpoints.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import { defineLab } from '../harness/lab.ts';
+import { defineLab } from '../harness/lab/define.ts';
 
 type Mode = 'close' | 'linger0' | 'resetAndDestroy' | 'linger-n' | 'linger-n-blocked';
 

@@ -1,13 +1,13 @@
 // Tests: what happens when TIME-WAIT sockets exceed tcp_max_tw_buckets: are all existing ones cleared at
 // once, or are only the new ones denied TIME-WAIT? And which counters move.
-import { A000 } from '../harness/articles.ts';
-import { counterDelta, formatDelta, readCounters } from '../harness/counters.ts';
-import { filterSockets } from '../harness/census.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import { closeActively, connect, listen } from '../harness/sockets.ts';
-import { portOf } from '../harness/ss.ts';
-import { readSysctl } from '../harness/sysctl.ts';
+import { A000 } from '../harness/lab/articles.ts';
+import { counterDelta, formatDelta, readCounters } from '../harness/kernel/counters.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { closeActively, connect, listen } from '../harness/kernel/sockets.ts';
+import { portOf } from '../harness/evidence/ss.ts';
+import { readSysctl } from '../harness/kernel/sysctl.ts';
 
 const HOST = '127.0.0.1';
 

@@ -2,14 +2,14 @@
 // connect() fails; which errno it fails with; whether the same ports still reach another destination; and
 // how many local ports the default range gives.
 import type net from 'node:net';
-import { A000, A001 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import { closeActively, type Listener } from '../harness/sockets.ts';
-import { portOf } from '../harness/ss.ts';
-import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
-import { twoHosts } from '../harness/topology.ts';
+import { A000, A001 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { closeActively, type Listener } from '../harness/kernel/sockets.ts';
+import { portOf } from '../harness/evidence/ss.ts';
+import { connectFrom, listenIn } from '../harness/kernel/topology-sockets.ts';
+import { twoHosts } from '../harness/kernel/topology.ts';
 
 const LOW = 40000;
 /** the errnos connect() gives when no local port is left for the destination */

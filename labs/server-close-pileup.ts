@@ -1,17 +1,17 @@
 // Tests: with short request/response connections, TIME-WAIT piles up on whichever host closes first (one per
 // connection: the server for HTTP without keep-alive, else the client), and keep-alive avoids the pile.
 import type net from 'node:net';
-import { A001 } from '../harness/articles.ts';
-import { census, filterSockets, formatCensus, type SockFilter } from '../harness/census.ts';
-import type { LabContext } from '../harness/context.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import { census, filterSockets, formatCensus, type SockFilter } from '../harness/evidence/census.ts';
+import type { LabContext } from '../harness/lab/context.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import type { Host } from '../harness/host.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { portOf } from '../harness/ss.ts';
-import type { Listener } from '../harness/sockets.ts';
-import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
-import { twoHosts, type TwoHosts } from '../harness/topology.ts';
+import type { Host } from '../harness/kernel/host.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { portOf } from '../harness/evidence/ss.ts';
+import type { Listener } from '../harness/kernel/sockets.ts';
+import { connectFrom, listenIn } from '../harness/kernel/topology-sockets.ts';
+import { twoHosts, type TwoHosts } from '../harness/kernel/topology.ts';
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: lab\r\n\r\n';
 const RESPONSE = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';

@@ -2,13 +2,13 @@
 // same instant on loopback are compared with closes far apart whose first FIN is lost, and CLOSING is held.
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { A001 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { describeEnd, endsOf, stateIn, waitForEnd } from '../harness/endpoints.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { Verdict } from '../harness/result.ts';
-import { connect, listen, openPair } from '../harness/sockets.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { describeEnd, endsOf, stateIn, waitForEnd } from '../harness/lab/endpoints.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { Verdict } from '../harness/evidence/records.ts';
+import { connect, listen, openPair } from '../harness/kernel/sockets.ts';
 
 const HOST = '127.0.0.1';
 const SETTLED = new Set(['TIME-WAIT', 'absent']);

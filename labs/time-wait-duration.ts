@@ -1,12 +1,12 @@
 // Tests: how long TIME-WAIT lasts on this kernel (ss timer and the moment the socket disappears), and
 // whether a sysctl inside the sandbox (tcp_fin_timeout, the usual suspect) shortens it.
-import { A000 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import { closeActively, connect, listen } from '../harness/sockets.ts';
-import type { SockRecord } from '../harness/ss.ts';
-import { hasSysctl, readSysctl } from '../harness/sysctl.ts';
+import { A000 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { closeActively, connect, listen } from '../harness/kernel/sockets.ts';
+import type { SockRecord } from '../harness/evidence/ss.ts';
+import { hasSysctl, readSysctl } from '../harness/kernel/sysctl.ts';
 
 const HOST = '127.0.0.1';
 /** sysctl names one might expect to hold the TIME-WAIT length; reported as present or absent */

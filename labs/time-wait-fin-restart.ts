@@ -1,15 +1,15 @@
 // Tests: when the TIME-WAIT side receives the peer's FIN again (its last ACK was lost), the TIME-WAIT timer
 // starts over from 60 s. The final ACK is dropped with nftables so the peer (LAST-ACK) retransmits its FIN.
-import { A000 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import { counterDelta, formatDelta, readCounters } from '../harness/counters.ts';
-import type { LabContext } from '../harness/context.ts';
+import { A000 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import { counterDelta, formatDelta, readCounters } from '../harness/kernel/counters.ts';
+import type { LabContext } from '../harness/lab/context.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { closeActively, connect, listen } from '../harness/sockets.ts';
-import type { SockRecord } from '../harness/ss.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { closeActively, connect, listen } from '../harness/kernel/sockets.ts';
+import type { SockRecord } from '../harness/evidence/ss.ts';
 
 const HOST = '127.0.0.1';
 

@@ -2,13 +2,13 @@
 // SO_REUSEADDR; whether SO_REUSEPORT alone can bind over TIME-WAIT; and whether SO_REUSEADDR only helps
 // against TIME-WAIT (and not against ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2 or a live LISTEN socket).
 import net from 'node:net';
-import { A000, A001 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SnapshotRecord } from '../harness/result.ts';
-import { adopt, closeActively, connect, fdOf, listen, readReuse, tryListen, type BindAttempt, type Listener } from '../harness/sockets.ts';
-import type { SsState } from '../harness/ss.ts';
+import { A000, A001 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
+import { adopt, closeActively, connect, fdOf, listen, readReuse, tryListen, type BindAttempt, type Listener } from '../harness/kernel/sockets.ts';
+import type { SsState } from '../harness/evidence/ss.ts';
 
 
 export const REUSE_MODES = ['none', 'reuseaddr', 'reuseport', 'both'] as const;

@@ -1,14 +1,14 @@
 // Tests: a server holding TIME-WAIT for (server port, client port) gets a new SYN from that same client port:
 // is the new connection accepted at once, and does it depend on the SYN's sequence number (timestamps on/off)?
 import type net from 'node:net';
-import { A001 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import { counterDelta, formatDelta } from '../harness/counters.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import { countersOf } from '../harness/topology-counters.ts';
-import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
-import { twoHosts } from '../harness/topology.ts';
+import { A001 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import { counterDelta, formatDelta } from '../harness/kernel/counters.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { countersOf } from '../harness/kernel/topology-counters.ts';
+import { connectFrom, listenIn } from '../harness/kernel/topology-sockets.ts';
+import { twoHosts } from '../harness/kernel/topology.ts';
 
 const SERVER_PORT = 8080;
 const CLIENT_PORT = 45000;

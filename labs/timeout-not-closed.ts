@@ -1,19 +1,19 @@
 // Tests: whether a send/recv timeout moves a connection to CLOSED (it does not: it is an application-level
 // timer), and what does end a connection whose peer went silent: the retransmission timeout (TCP_USER_TIMEOUT
 // or tcp_retries2) and keepalive, with the errno each produces and how long it took.
-import type { LabContext } from '../harness/context.ts';
-import { checkActors, startActors, type Actor } from '../harness/actors.ts';
-import { withCounters } from '../harness/actors-observe.ts';
-import { formatResult as fmt, type ActorEvent, type ConnInfo, type SyscallResult } from '../harness/actors-protocol.ts';
-import { A002 } from '../harness/articles.ts';
-import { formatDelta } from '../harness/counters.ts';
-import { endIn, endsOf, stateIn } from '../harness/endpoints.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { checkActors, startActors, type Actor } from '../harness/actors/actors.ts';
+import { withCounters } from '../harness/lab/counters.ts';
+import { formatResult as fmt, type ActorEvent, type ConnInfo, type SyscallResult } from '../harness/actors/protocol.ts';
+import { A002 } from '../harness/lab/articles.ts';
+import { formatDelta } from '../harness/kernel/counters.ts';
+import { endIn, endsOf, stateIn } from '../harness/lab/endpoints.ts';
 import { WaitTimeout } from '../harness/errors.ts';
-import { Faults, NFT_INSTALL } from '../harness/faults.ts';
-import { IPPROTO_TCP, TCP_USER_TIMEOUT } from '../harness/ffi.ts';
-import { defineLab } from '../harness/lab.ts';
-import type { SockRecord } from '../harness/ss.ts';
-import { until } from '../harness/wait.ts';
+import { Faults, NFT_INSTALL } from '../harness/kernel/faults.ts';
+import { IPPROTO_TCP, TCP_USER_TIMEOUT } from '../harness/kernel/ffi.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import type { SockRecord } from '../harness/evidence/ss.ts';
+import { until } from '../harness/kernel/wait.ts';
 
 interface AppCase {
   name: string;

@@ -1,9 +1,9 @@
 // Tests: whether the tcp_tw_recycle knob that article 002 recommends still exists on this kernel.
 import { readdirSync } from 'node:fs';
-import { A002 } from '../harness/articles.ts';
-import type { LabContext } from '../harness/context.ts';
-import { defineLab } from '../harness/lab.ts';
-import { hasSysctl, sysctlPath } from '../harness/sysctl.ts';
+import { A002 } from '../harness/lab/articles.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { hasSysctl, sysctlPath } from '../harness/kernel/sysctl.ts';
 
 const NAME = 'net.ipv4.tcp_tw_recycle';
 

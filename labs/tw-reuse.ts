@@ -2,19 +2,19 @@
 // tcp_timestamps 0/1 x loopback / two hosts), how long after close it starts (and tcp_tw_reuse_delay's
 // effect), and whether it does anything for a server's listening port.
 import type net from 'node:net';
-import { A000, A002 } from '../harness/articles.ts';
-import { filterSockets } from '../harness/census.ts';
-import { counterDelta } from '../harness/counters.ts';
-import type { LabContext } from '../harness/context.ts';
-import { closeFd } from '../harness/ffi.ts';
-import { defineLab } from '../harness/lab.ts';
-import { closeActively, tryListen } from '../harness/sockets.ts';
-import { countersOf } from '../harness/topology-counters.ts';
-import { connectFrom, listenIn } from '../harness/topology-sockets.ts';
-import { createNetns, twoHosts, type Netns } from '../harness/topology.ts';
+import { A000, A002 } from '../harness/lab/articles.ts';
+import { filterSockets } from '../harness/evidence/census.ts';
+import { counterDelta } from '../harness/kernel/counters.ts';
+import type { LabContext } from '../harness/lab/context.ts';
+import { closeFd } from '../harness/kernel/ffi.ts';
+import { defineLab } from '../harness/lab/define.ts';
+import { closeActively, tryListen } from '../harness/kernel/sockets.ts';
+import { countersOf } from '../harness/kernel/topology-counters.ts';
+import { connectFrom, listenIn } from '../harness/kernel/topology-sockets.ts';
+import { createNetns, twoHosts, type Netns } from '../harness/kernel/topology.ts';
 // retry pacing only (states are waited for with ctx.waitSs)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasSysctl, readSysctl } from '../harness/sysctl.ts';
+import { hasSysctl, readSysctl } from '../harness/kernel/sysctl.ts';
 
 const CLIENT_PORT = 41000;
 const SERVER_PORT = 8080;

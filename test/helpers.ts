@@ -1,9 +1,9 @@
 // Shared by the integration tests: run a lab for real and read its evidence back out of the result.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { filterSockets, type SockFilter } from '../harness/census.ts';
-import type { EventRecord, LabResult, SnapshotRecord } from '../harness/result.ts';
-import { runLab } from '../harness/run.ts';
+import { filterSockets, type SockFilter } from '../harness/evidence/census.ts';
+import type { EventRecord, LabResult, SnapshotRecord } from '../harness/evidence/records.ts';
+import { runLab } from '../harness/runs/run.ts';
 import { assertContract } from './schema.ts';
 
 /** Run a lab in its own sandbox, as the CLI would, and return its result; fails the test on outcome "error". */

@@ -1,9 +1,9 @@
 // Validate a result against harness/result.schema.json (the documented contract).
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import type { LabResult } from '../harness/result.ts';
+import type { LabResult } from '../harness/evidence/records.ts';
 
-const schema = JSON.parse(readFileSync(new URL('../harness/result.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../harness/results/result.schema.json', import.meta.url), 'utf8'));
 // formats (date-time) are documentation here; checking them would need ajv-formats
 const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
 

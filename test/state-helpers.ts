@@ -1,6 +1,6 @@
 // Shared by the state-lab tests: read one connection end's state out of a recorded snapshot, independently
 // of the lab's own helpers.
-import type { SnapshotRecord } from '../harness/result.ts';
+import type { SnapshotRecord } from '../harness/evidence/records.ts';
 
 /** The state of the socket local:lp peer:pp in the snapshot, or 'absent'. */
 export function stateAt(s: SnapshotRecord, lp: number, pp: number): string {

@@ -3,14 +3,14 @@ import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.ts';
-import type { LabDefinition } from '../lab.ts';
-import { findLab, listLabs, type LabEntry } from '../registry.ts';
+import type { LabDefinition } from '../lab/define.ts';
+import { findLab, listLabs, type LabEntry } from '../runs/registry.ts';
 import { finalReport, liveReporter, type Printer } from '../report/console.ts';
 import { shortSource } from '../report/format.ts';
-import type { LabResult } from '../result.ts';
-import { runLab } from '../run.ts';
-import { validateLabOptions } from '../options.ts';
-import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../store.ts';
+import type { LabResult } from '../evidence/records.ts';
+import { runLab } from '../runs/run.ts';
+import { validateLabOptions } from '../lab/options.ts';
+import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../results/store.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here, 130 interrupted. */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3, interrupted: 130 } as const;

@@ -1,8 +1,8 @@
 // The human report on the terminal: live progress while the lab runs, then the verdict table.
-import { filterSockets, formatCensus, census } from '../census.ts';
-import type { LabMessage } from '../context.ts';
-import type { LabResult } from '../result.ts';
-import { formatRecord } from '../ss.ts';
+import { filterSockets, formatCensus, census } from '../evidence/census.ts';
+import type { LabMessage } from '../lab/context.ts';
+import type { LabResult } from '../evidence/records.ts';
+import { formatRecord } from '../evidence/ss.ts';
 import { shortSource, textTable } from './format.ts';
 
 const MAX_LINES = 12;

@@ -1,5 +1,5 @@
 // Small text helpers shared by the console report and the writeup.
-import type { LabResult } from '../result.ts';
+import type { LabResult } from '../evidence/records.ts';
 
 /** Short name of a seed article: "000_c4090bf7a4c28683.txt" → "000". */
 export function shortSource(source: string): string {

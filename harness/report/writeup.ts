@@ -1,7 +1,7 @@
 // writeup.md: the run told as a story a person can paste into an article: claims, verdicts, evidence, steps.
-import { census, diffSockets, formatCensus, RFC_NAME } from '../census.ts';
-import type { LabResult, SnapshotRecord, TableRecord } from '../result.ts';
-import { formatRecord } from '../ss.ts';
+import { census, diffSockets, formatCensus, RFC_NAME } from '../evidence/census.ts';
+import type { LabResult, SnapshotRecord, TableRecord } from '../evidence/records.ts';
+import { formatRecord } from '../evidence/ss.ts';
 import { reproduceCommand, shortSource } from './format.ts';
 
 function mdTable(columns: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -4,7 +4,7 @@
 // "EMFILE trick" silently accepts and closes the pending connection instead.
 import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { SyscallError, acceptFd, bindTo, closeFd, dieWithParent, listenOn, tcpSocket } from '../../harness/ffi.ts';
+import { SyscallError, acceptFd, bindTo, closeFd, dieWithParent, listenOn, tcpSocket } from '../../harness/kernel/ffi.ts';
 
 dieWithParent();
 // the parent may have died before prctl took effect: then nothing would kill us, so leave now

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LabResult } from '../../harness/result.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
 import { eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 import { portOf, stateAt } from '../state-helpers.ts';
 

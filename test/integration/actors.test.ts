@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { LabMessage } from '../../harness/context.ts';
-import { loadLabModule } from '../../harness/registry.ts';
-import { runLab } from '../../harness/run.ts';
+import type { LabMessage } from '../../harness/lab/context.ts';
+import { loadLabModule } from '../../harness/runs/registry.ts';
+import { runLab } from '../../harness/runs/run.ts';
 import { expectGone, netnsOf, processesInNetns } from '../helpers.ts';
 
 const module = fileURLToPath(new URL('../fixtures/labs/actors.ts', import.meta.url));

@@ -1,8 +1,8 @@
 // Runs close-unread-rst for real: the verdicts must match the client's Recv-Q before close(), what ss shows of
 // both ends after it, the namespace's RST counters around it and what the server's recv(2) returned.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LabResult } from '../../harness/result.ts';
-import type { SockRecord } from '../../harness/ss.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
+import type { SockRecord } from '../../harness/evidence/ss.ts';
 import { eventsOf, expectGone, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const PORT = 9310;

@@ -1,8 +1,8 @@
 // Runs kill-mid-connection for real and checks each verdict against the snapshots (which process held which
 // socket, in which state, before and after each kill) and the recorded return values of the peer's calls.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LabResult, SnapshotRecord } from '../../harness/result.ts';
-import type { SockRecord } from '../../harness/ss.ts';
+import type { LabResult, SnapshotRecord } from '../../harness/evidence/records.ts';
+import type { SockRecord } from '../../harness/evidence/ss.ts';
 import { eventsOf, expectGone, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const PORT = 9410;

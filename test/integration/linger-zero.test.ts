@@ -1,7 +1,7 @@
 // Runs linger-zero for real: its verdicts must match, per close variant, the client's socket right after close()
 // and once settled (TIME-WAIT or gone), the RST counters, the server's error, and how long close() blocked.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LabResult } from '../../harness/result.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
 import { eventsOf, expectGone, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const PORT = 9610;

@@ -1,6 +1,6 @@
 // max-tw-buckets: the verdict must agree with which TIME-WAIT sockets the snapshots show before and after.
 import { describe, expect, it } from 'vitest';
-import { filterSockets } from '../../harness/census.ts';
+import { filterSockets } from '../../harness/evidence/census.ts';
 import { eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 describe('max-tw-buckets', () => {

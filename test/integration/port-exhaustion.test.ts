@@ -1,6 +1,6 @@
 // port-exhaustion: the verdict must agree with the errno and the client's snapshot of TIME-WAIT ports.
 import { describe, expect, it } from 'vitest';
-import { portOf } from '../../harness/ss.ts';
+import { portOf } from '../../harness/evidence/ss.ts';
 import { countIn, eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 describe('port-exhaustion', () => {

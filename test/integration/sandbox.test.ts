@@ -85,8 +85,8 @@ describe('sandbox cleanup', () => {
 
 describe('a lab that cannot run here', () => {
   it('is skipped with the reason and the install command, its claims inconclusive', async () => {
-    const { loadLabModule } = await import('../../harness/registry.ts');
-    const { runLab } = await import('../../harness/run.ts');
+    const { loadLabModule } = await import('../../harness/runs/registry.ts');
+    const { runLab } = await import('../../harness/runs/run.ts');
     const module = fileURLToPath(new URL('../fixtures/labs/needs-missing.ts', import.meta.url));
     const def = await loadLabModule(module);
     const r = await runLab({ lab: { name: def.name, title: def.title, sources: [], module, def } });

@@ -1,7 +1,7 @@
 // server-close-pileup: the verdicts must agree with the per-host TIME-WAIT counts in the snapshots, counted
 // only once no connection of the phase is still closing on either host.
 import { describe, expect, it } from 'vitest';
-import { portOf } from '../../harness/ss.ts';
+import { portOf } from '../../harness/evidence/ss.ts';
 import { countIn, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const CLOSING = ['SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK'];

@@ -1,7 +1,7 @@
 // time-wait-fin-restart: the verdict must follow from the client's TIME-WAIT timer in the recorded reads (lower
 // than at the start, then higher again), the server's retransmission counter and the ACKs the nft rule dropped.
 import { describe, expect, it } from 'vitest';
-import type { LabResult, SnapshotRecord } from '../../harness/result.ts';
+import type { LabResult, SnapshotRecord } from '../../harness/evidence/records.ts';
 import { countIn, eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const PORT = 9310;

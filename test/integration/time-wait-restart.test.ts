@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LabResult } from '../../harness/result.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
 import { countIn, eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const ok = (d: Record<string, unknown>) => d.bind === 'ok' && d.listen === 'ok';

@@ -2,8 +2,8 @@
 // (both ends still ESTAB), the timers ss showed while the server was silent, the errno each client connection
 // died with (actor events), the sockets left afterwards and the abort-on-timeout counter.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LabResult } from '../../harness/result.ts';
-import type { SockRecord } from '../../harness/ss.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
+import type { SockRecord } from '../../harness/evidence/ss.ts';
 import { eventsOf, expectGone, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 const PORT = 9510;

@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runLab } from '../../harness/run.ts';
-import { loadLabModule } from '../../harness/registry.ts';
+import { runLab } from '../../harness/runs/run.ts';
+import { loadLabModule } from '../../harness/runs/registry.ts';
 import { countIn, eventsOf, expectGone, snapshotNamed } from '../helpers.ts';
 
 const MODULE = fileURLToPath(new URL('../fixtures/topology-probe.ts', import.meta.url));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { census, diffSockets, filterSockets, formatCensus, RFC_NAME } from '../../harness/census.ts';
-import { parseSs, parseSsLine, SS_STATES } from '../../harness/ss.ts';
+import { census, diffSockets, filterSockets, formatCensus, RFC_NAME } from '../../harness/evidence/census.ts';
+import { parseSs, parseSsLine, SS_STATES } from '../../harness/evidence/ss.ts';
 
 const recs = parseSs(readFileSync(new URL('../fixtures/ss-tanoH-mixed.txt', import.meta.url), 'utf8'));
 

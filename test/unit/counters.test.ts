@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterDelta, formatDelta, parseProcNet, readCounters } from '../../harness/counters.ts';
+import { counterDelta, formatDelta, parseProcNet, readCounters } from '../../harness/kernel/counters.ts';
 
 const SNMP = `Ip: Forwarding DefaultTTL
 Ip: 2 64

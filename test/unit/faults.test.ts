@@ -1,6 +1,6 @@
 // The nft fault rule builder: rules as data → nft script text, and reading handles/counters back.
 import { describe, expect, it } from 'vitest';
-import { addRuleScript, deleteRuleScript, describeRule, parseChainListing, ruleExpression, SEGMENT_KINDS, setupScript } from '../../harness/faults.ts';
+import { addRuleScript, deleteRuleScript, describeRule, parseChainListing, ruleExpression, SEGMENT_KINDS, setupScript } from '../../harness/kernel/faults.ts';
 
 describe('ruleExpression', () => {
   it('matches each segment kind by its flags', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../harness/errors.ts';
-import { defineLab } from '../../harness/lab.ts';
-import { validateLabOptions } from '../../harness/options.ts';
-import { closestNames } from '../../harness/registry.ts';
+import { defineLab } from '../../harness/lab/define.ts';
+import { validateLabOptions } from '../../harness/lab/options.ts';
+import { closestNames } from '../../harness/runs/registry.ts';
 
 const lab = defineLab({
   name: 'demo',

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { finalReport, liveReporter } from '../../harness/report/console.ts';
 import { reproduceCommand } from '../../harness/report/format.ts';
 import { renderWriteup } from '../../harness/report/writeup.ts';
-import type { LabResult } from '../../harness/result.ts';
-import { parseSs } from '../../harness/ss.ts';
-import { createRunDir, newRunId, writeLabResult } from '../../harness/store.ts';
+import type { LabResult } from '../../harness/evidence/records.ts';
+import { parseSs } from '../../harness/evidence/ss.ts';
+import { createRunDir, newRunId, writeLabResult } from '../../harness/results/store.ts';
 import { assertContract } from '../schema.ts';
 
 const sockets = parseSs(readFileSync(new URL('../fixtures/ss-tanoH-mixed.txt', import.meta.url), 'utf8'));
@@ -51,7 +51,7 @@ describe('writeup.md', () => {
 describe('changeLine', () => {
   it('says what changed between two snapshots of a host', async () => {
     const { changeLine } = await import('../../harness/report/writeup.ts');
-    const { parseSsLine } = await import('../../harness/ss.ts');
+    const { parseSsLine } = await import('../../harness/evidence/ss.ts');
     const snap = (label: string, lines: string[]) => ({ label, host: 'sandbox', atMs: 0, sockets: lines.map(parseSsLine) });
     const a = snap('before', ['ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5000', 'ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5001', 'LISTEN 0 511 127.0.0.1:9000 0.0.0.0:*']);
     const b = snap('after', ['TIME-WAIT 0 0 127.0.0.1:9000 127.0.0.1:5000', 'TIME-WAIT 0 0 127.0.0.1:9000 127.0.0.1:5001', 'ESTAB 0 0 127.0.0.1:9000 127.0.0.1:5002']);

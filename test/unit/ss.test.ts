@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseEndpoint, parseSs, parseSsDuration, parseSsLine, SS_STATES, formatRecord } from '../../harness/ss.ts';
+import { parseEndpoint, parseSs, parseSsDuration, parseSsLine, SS_STATES, formatRecord } from '../../harness/evidence/ss.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 

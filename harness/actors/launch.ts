@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ACTOR_MAIN = fileURLToPath(new URL('./actors-main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ACTOR_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 export interface ActorLaunch {

@@ -1,10 +1,10 @@
 // Library entry point on the host side: run a lab in its own sandbox and get its LabResult.
 // The CLI is a thin layer over this; tests and other tools call it directly.
-import type { LabMessage } from './context.ts';
-import { kernelName } from './execute.ts';
-import { validateLabOptions } from './options.ts';
+import type { LabMessage } from '../lab/context.ts';
+import { kernelName } from '../lab/execute.ts';
+import { validateLabOptions } from '../lab/options.ts';
 import { findLab, type LabEntry } from './registry.ts';
-import type { LabResult } from './result.ts';
+import type { LabResult } from '../evidence/records.ts';
 import type { RunnerMessage } from './runner.ts';
 import { preflight, spawnRunner } from './sandbox.ts';
 

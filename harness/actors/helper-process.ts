@@ -3,8 +3,8 @@
 // the child calls dieWithParent() itself and teardown kills it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { LabContext } from './context.ts';
-import { until } from './wait.ts';
+import type { Recorder } from '../kernel/recorder.ts';
+import { until } from '../kernel/wait.ts';
 
 export type HelperMessage = { type: string } & Record<string, unknown>;
 
@@ -22,7 +22,7 @@ export interface HelperProcess {
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 
 /** Start `node --import tsx <script> ...args`, optionally behind a wrapper (e.g. prlimit), killed at teardown. */
-export async function startHelper(ctx: LabContext, name: string, script: string, args: string[], wrapper: string[] = []): Promise<HelperProcess> {
+export async function startHelper(ctx: Recorder, name: string, script: string, args: string[], wrapper: string[] = []): Promise<HelperProcess> {
   const node = [process.execPath, '--import', TSX_LOADER, script, ...args];
   const argv = [...wrapper, ...node];
   const proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });

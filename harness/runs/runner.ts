@@ -2,13 +2,13 @@
 // It runs one lab and sends progress and the result to its parent over the IPC channel. It dies with its
 // parent (PR_SET_PDEATHSIG), and the namespace dies with it, so nothing can outlive an interrupted run.
 import { readlinkSync } from 'node:fs';
-import { run } from './exec.ts';
-import { executeLab } from './execute.ts';
-import { dieWithParent } from './ffi.ts';
-import { localHost } from './host.ts';
-import { validateLabOptions } from './options.ts';
+import { run } from '../kernel/exec.ts';
+import { executeLab } from '../lab/execute.ts';
+import { dieWithParent } from '../kernel/ffi.ts';
+import { localHost } from '../kernel/host.ts';
+import { validateLabOptions } from '../lab/options.ts';
 import { loadLabModule } from './registry.ts';
-import type { LabMessage } from './context.ts';
+import type { LabMessage } from '../lab/context.ts';
 
 export interface RunnerJob {
   module: string;
@@ -16,7 +16,7 @@ export interface RunnerJob {
 }
 
 /** Messages on the runner's IPC channel: lab progress, then exactly one result. */
-export type RunnerMessage = LabMessage | { type: 'result'; result: import('./result.ts').LabResult };
+export type RunnerMessage = LabMessage | { type: 'result'; result: import('../evidence/records.ts').LabResult };
 
 function send(m: RunnerMessage): void {
   if (process.connected) process.send!(m);

@@ -1,13 +1,13 @@
 // The object a lab's run() receives: record steps, events, snapshots, verdicts and tables; wait on ss;
 // set sysctls inside the sandbox; register teardown. Everything recorded is plain data in the result.
-import { filterSockets, type SockFilter } from './census.ts';
-import type { Host } from './host.ts';
-import { readSockets } from './host.ts';
-import type { ClaimSpec } from './lab.ts';
-import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord, Verdict } from './result.ts';
-import { formatRecord, type SockRecord } from './ss.ts';
-import { writeSysctl } from './sysctl.ts';
-import { until } from './wait.ts';
+import { filterSockets, type SockFilter } from '../evidence/census.ts';
+import type { Host } from '../kernel/host.ts';
+import { readSockets } from '../evidence/read.ts';
+import type { ClaimSpec } from './define.ts';
+import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord, Verdict } from '../evidence/records.ts';
+import { formatRecord, type SockRecord } from '../evidence/ss.ts';
+import { writeSysctl } from '../kernel/sysctl.ts';
+import { until } from '../kernel/wait.ts';
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
 export type LabMessage =

@@ -7,8 +7,8 @@
 // sent the segment successfully, so it arms its retransmission timer as it would on a lossy path. Dropping
 // at output instead makes the sender's own transmit call fail (NF_DROP → -EPERM in ip_local_out), a local
 // error that is not what the labs want to show.
-import type { LabContext } from './context.ts';
-import { LabSkip } from './errors.ts';
+import type { Recorder } from './recorder.ts';
+import { LabSkip } from '../errors.ts';
 import { run, which } from './exec.ts';
 
 export const FAULT_TABLE = 'tcplab';
@@ -144,10 +144,10 @@ export class Faults {
   private seq = 0;
   readonly installed: Fault[] = [];
 
-  private constructor(private readonly ctx: LabContext) {}
+  private constructor(private readonly ctx: Recorder) {}
 
   /** Create our nft table in the sandbox (LabSkip with the install command if nft is missing); removed at teardown. */
-  static async open(ctx: LabContext): Promise<Faults> {
+  static async open(ctx: Recorder): Promise<Faults> {
     if (!(await which('nft'))) throw new LabSkip(`nft (nftables) is not installed; install it with: ${NFT_INSTALL}`);
     await nft(setupScript());
     const f = new Faults(ctx);

@@ -1,6 +1,6 @@
 // The one way the harness runs external commands: execa underneath, failures as CommandError.
 import { execa } from 'execa';
-import { CommandError } from './errors.ts';
+import { CommandError } from '../errors.ts';
 
 /** Run a command to completion and return its stdout; throw CommandError naming it if it fails. */
 export async function run(file: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {

@@ -2,10 +2,10 @@
 // connection). The lab drives each over IPC, receives its socket events, and can kill it with any signal.
 // Every actor is registered for teardown; it also dies with the runner (PDEATHSIG) and on IPC disconnect.
 import { execa, type ResultPromise } from 'execa';
-import { actorLaunch } from './actors-launch.ts';
-import type { LabContext } from './context.ts';
-import type { ActorCommand, ActorEvent, ActorEventKind, ActorMessage, ConnInfo, SyscallResult } from './actors-protocol.ts';
-import { until } from './wait.ts';
+import { actorLaunch } from './launch.ts';
+import type { Recorder } from '../kernel/recorder.ts';
+import type { ActorCommand, ActorEvent, ActorEventKind, ActorMessage, ConnInfo, SyscallResult } from './protocol.ts';
+import { until } from '../kernel/wait.ts';
 
 
 export interface ActorExit {
@@ -37,7 +37,7 @@ export class Actor {
   private readyResolve?: () => void;
   readonly ready: Promise<void>;
 
-  constructor(private readonly ctx: LabContext, readonly name: string, private readonly proc: ResultPromise) {
+  constructor(private readonly ctx: Recorder, readonly name: string, private readonly proc: ResultPromise) {
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -211,7 +211,7 @@ function stripType(m: ActorEvent): Record<string, unknown> {
 }
 
 /** Start actors in parallel, register their teardown, and wait until each is ready. */
-export async function startActors(ctx: LabContext, names: readonly string[]): Promise<Actor[]> {
+export async function startActors(ctx: Recorder, names: readonly string[]): Promise<Actor[]> {
   const launch = await actorLaunch();
   const actors = names.map((name) => {
     const proc = execa(process.execPath, [...launch.args, name], {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { UserError } from './errors.ts';
-import { toolPath, which } from './exec.ts';
+import { UserError } from '../errors.ts';
+import { toolPath, which } from '../kernel/exec.ts';
 import type { RunnerJob } from './runner.ts';
 
 const SETUP_HINT = "run 'scripts/setup.sh' (as root) or 'sudo apt-get install iproute2 util-linux'";

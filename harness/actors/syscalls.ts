@@ -1,8 +1,8 @@
 // Raw socket syscalls an actor makes on the fd behind a Node socket (through harness/ffi.ts), reported as
 // SyscallResult data, so a lab can say exactly what recv(2)/send(2) returned (bytes, 0 = EOF, ECONNRESET,
 // EPIPE, EAGAIN) instead of Node's view.
-import type { SyscallResult } from './actors-protocol.ts';
-import { MSG_DONTWAIT, MSG_NOSIGNAL, O_NONBLOCK, SyscallError, getFdFlags, recvFd, sendFd, setFdFlags } from './ffi.ts';
+import type { SyscallResult } from './protocol.ts';
+import { MSG_DONTWAIT, MSG_NOSIGNAL, O_NONBLOCK, SyscallError, getFdFlags, recvFd, sendFd, setFdFlags } from '../kernel/ffi.ts';
 
 /** Run one syscall and turn its outcome into data: ret >= 0, or -1 with the errno name (other errors throw). */
 function result(call: () => number, timed = false): SyscallResult {

@@ -1,6 +1,6 @@
 // Validate a lab's options (from the CLI or a library call) against its declared specs.
-import { UserError } from './errors.ts';
-import type { LabDefinition, LabOptionSpec } from './lab.ts';
+import { UserError } from '../errors.ts';
+import type { LabDefinition, LabOptionSpec } from './define.ts';
 
 function accepted(spec: LabOptionSpec): string {
   if (spec.choices) return `one of ${spec.choices.join(', ')}`;

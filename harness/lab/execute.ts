@@ -2,11 +2,11 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabContext, type LabMessage } from './context.ts';
-import { Interrupted, LabSkip } from './errors.ts';
-import { which } from './exec.ts';
-import type { Host } from './host.ts';
-import type { LabDefinition } from './lab.ts';
-import type { LabResult, Outcome } from './result.ts';
+import { Interrupted, LabSkip } from '../errors.ts';
+import { which } from '../kernel/exec.ts';
+import type { Host } from '../kernel/host.ts';
+import type { LabDefinition } from './define.ts';
+import type { LabResult, Outcome } from '../evidence/records.ts';
 
 /** How long an interrupted lab's run() may take to stop before its teardown runs anyway. */
 const RUN_SETTLE_MS = 500;

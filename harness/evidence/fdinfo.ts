@@ -1,7 +1,7 @@
 // Which file descriptors hold which sockets: /proc/<pid>/fd links (socket:[inode]) and the inode ss -e
 // reports per socket (0 for a socket no descriptor refers to any more), so labs can say "held by fd N of pid P".
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { Host } from './host.ts';
+import type { Host } from '../kernel/host.ts';
 import { parseSs, type SockRecord } from './ss.ts';
 
 /** The socket inode an fd of a process refers to, or undefined (fd closed, or not a socket). */

@@ -2,7 +2,7 @@
 // in-process with unshare(2) and held only by an fd of the runner, so they die with it on every exit path;
 // and a two-host topology (client + server joined by a veth pair, non-loopback addresses).
 import { closeSync, openSync, readlinkSync } from 'node:fs';
-import type { LabContext } from './context.ts';
+import type { Recorder } from './recorder.ts';
 import { run } from './exec.ts';
 import { setNamespace, unshareNamespace } from './ffi.ts';
 import { localHost, type Host } from './host.ts';
@@ -30,7 +30,7 @@ function homeFd(): number {
   return runnerNsFd;
 }
 
-function record(ctx: LabContext, ns: { name: string; host: Host }, name: string, value: string): string {
+function record(ctx: Recorder, ns: { name: string; host: Host }, name: string, value: string): string {
   const key = ns.name === ctx.host.name ? name : `${ns.name}:${name}`;
   ctx.sysctls[key] = value;
   ctx.event('sysctl', `${name} = ${value}`, { name, value }, ns.host);
@@ -38,7 +38,7 @@ function record(ctx: LabContext, ns: { name: string; host: Host }, name: string,
 }
 
 /** The runner's own namespace under a host name of the lab's choosing (e.g. "server"). */
-export function runnerNetns(ctx: LabContext, name = ctx.host.name): Netns {
+export function runnerNetns(ctx: Recorder, name = ctx.host.name): Netns {
   const host = name === ctx.host.name ? ctx.host : localHost(name);
   const ns: Netns = {
     name,
@@ -54,7 +54,7 @@ export function runnerNetns(ctx: LabContext, name = ctx.host.name): Netns {
 }
 
 /** Make a fresh network namespace (lo up) owned by this process; closed by the lab's teardown or its death. */
-export async function createNetns(ctx: LabContext, name: string): Promise<Netns> {
+export async function createNetns(ctx: Recorder, name: string): Promise<Netns> {
   const home = homeFd();
   let fd: number;
   unshareNamespace();
@@ -112,7 +112,7 @@ export interface TwoHostsOptions {
  * namespace is the client ("client"); 10.199.<subnet>.1 is the server and .2 the client. The addresses exist
  * only inside these private namespaces.
  */
-export async function twoHosts(ctx: LabContext, o: TwoHostsOptions = {}): Promise<TwoHosts> {
+export async function twoHosts(ctx: Recorder, o: TwoHostsOptions = {}): Promise<TwoHosts> {
   const subnet = o.subnet ?? 0;
   const client = await createNetns(ctx, o.clientName ?? 'client');
   const server = o.separateServer ? await createNetns(ctx, o.serverName ?? 'server') : runnerNetns(ctx, o.serverName ?? 'server');

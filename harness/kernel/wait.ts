@@ -1,6 +1,6 @@
 // Polling waits with a deadline: every wait says what it waited for and what it last saw when it gives up.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Interrupted, WaitTimeout } from './errors.ts';
+import { Interrupted, WaitTimeout } from '../errors.ts';
 
 export interface UntilOptions<L> {
   /** what we are waiting for, for the timeout message: "TIME-WAIT on port 9000" */

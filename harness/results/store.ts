@@ -3,11 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabResult } from './result.ts';
-import { formatRecord } from './ss.ts';
-import { renderWriteup } from './report/writeup.ts';
+import type { LabResult } from '../evidence/records.ts';
+import { formatRecord } from '../evidence/ss.ts';
+import { renderWriteup } from '../report/writeup.ts';
 
-export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.url));
 
 /** A new, unique run id: UTC time to the second plus 4 random hex digits, e.g. 20261121-093012-a1b2. */
 export function newRunId(now = new Date()): string {

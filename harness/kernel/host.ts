@@ -1,6 +1,5 @@
 // A host is a network namespace the lab can look into: its name (for labels) and how to run a command there.
 import { run } from './exec.ts';
-import { parseSs, type SockRecord } from './ss.ts';
 
 export interface Host {
   /** label used on snapshots and events: "sandbox", later "client" / "server" */
@@ -12,10 +11,4 @@ export interface Host {
 /** The namespace this process itself lives in (the runner's sandbox). */
 export function localHost(name = 'sandbox'): Host {
   return { name, exec: (file, args) => run(file, args) };
-}
-
-/** `ss -tanoH` (plus -p when processes are wanted) in the host, parsed. */
-export async function readSockets(host: Host, opts: { processes?: boolean } = {}): Promise<SockRecord[]> {
-  const flags = opts.processes ? '-tanopH' : '-tanoH';
-  return parseSs(await host.exec('ss', [flags]));
 }

@@ -2,13 +2,13 @@
 // the lab tells it over IPC (listen, connect, write, read, close, reset, socket options, raw syscalls).
 // It dies with its parent (PR_SET_PDEATHSIG) and exits when the IPC channel closes, so it cannot outlive a lab.
 import net from 'node:net';
-import type { ActorCommand, ActorEvent, ActorMessage, ActorRequest, ConnInfo } from './actors-protocol.ts';
+import type { ActorCommand, ActorEvent, ActorMessage, ActorRequest, ConnInfo } from './protocol.ts';
 import {
   IPPROTO_TCP, SOL_SOCKET, SO_ERROR, SO_KEEPALIVE, SO_RCVTIMEO, SO_SNDTIMEO, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
   dieWithParent, errnoName, getIntOption, getLinger, setIntOption, setLinger, setTimeoutOption, shutdownFd,
-} from './ffi.ts';
-import { recvBlocking, recvNow, sendBlocking, sendNow, whileBlocking } from './actors-syscalls.ts';
-import { fdOf } from './sockets.ts';
+} from '../kernel/ffi.ts';
+import { recvBlocking, recvNow, sendBlocking, sendNow, whileBlocking } from './syscalls.ts';
+import { fdOf } from '../kernel/sockets.ts';
 
 dieWithParent();
 if (process.env.TCP_LAB_ACTOR_PARENT && String(process.ppid) !== process.env.TCP_LAB_ACTOR_PARENT) process.exit(70);

@@ -1,9 +1,9 @@
 // Follow one connection's two ends in ss output: find, wait for and describe the socket with a given
 // local/peer port pair, so state labs check "this connection, this end, this state" and not just "a state".
 import type { LabContext } from './context.ts';
-import { filterSockets } from './census.ts';
-import type { SnapshotRecord } from './result.ts';
-import { formatRecord, type SockRecord, type SsState } from './ss.ts';
+import { filterSockets } from '../evidence/census.ts';
+import type { SnapshotRecord } from '../evidence/records.ts';
+import { formatRecord, type SockRecord, type SsState } from '../evidence/ss.ts';
 
 /** One end of a connection as ss shows it: its own port and its peer's port. */
 export interface End {

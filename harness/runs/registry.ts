@@ -2,10 +2,10 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { UserError } from './errors.ts';
-import { sourcesOf, type LabDefinition } from './lab.ts';
+import { UserError } from '../errors.ts';
+import { sourcesOf, type LabDefinition } from '../lab/define.ts';
 
-export const LABS_DIR = fileURLToPath(new URL('../labs/', import.meta.url));
+export const LABS_DIR = fileURLToPath(new URL('../../labs/', import.meta.url));
 
 export interface LabEntry {
   name: string;
