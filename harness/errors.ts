@@ -46,3 +46,25 @@ export class Interrupted extends Error {
     this.name = 'Interrupted';
   }
 }
+
+/** User input echoed in a message: quoted, control characters escaped, shortened to 60 characters. */
+export function quote(value: unknown): string {
+  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const safe = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `'${safe.length > 60 ? `${safe.slice(0, 57)}...` : safe}'`;
+}
+
+/** Every sentence a user sees about a bad lab option, built here. */
+export const optionErrors = {
+  badValue: (name: string, raw: unknown, accepted: string) => new UserError(`option --${name}: ${quote(raw)} is not valid; expected ${accepted}`),
+  empty: (name: string, accepted: string) => new UserError(`option --${name}: needs at least one value; expected ${accepted}`),
+  repeated: (name: string, times: number) => new UserError(`option --${name}: given ${times} times; give it once`),
+  unknown: (lab: string, name: string, known: readonly string[]) =>
+    new UserError(`lab ${lab} has no option --${quote(name).slice(1, -1)}${known.length ? `; its options are ${known.map((k) => `--${k}`).join(', ')}` : ''}`),
+};
+
+/** Sentences about naming a lab. */
+export const labErrors = {
+  unknown: (name: string, near: readonly string[]) =>
+    new UserError(`unknown lab ${quote(name)}${near.length ? `; did you mean ${near.join(', ')}?` : ''} (run 'npm run lab list' to see all labs)`),
+};

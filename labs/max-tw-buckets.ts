@@ -1,94 +1,57 @@
-// Tests: what happens when TIME-WAIT sockets exceed tcp_max_tw_buckets: are all existing ones cleared at
-// once, or are only the new ones denied TIME-WAIT? And which counters move.
-import { A000 } from '../harness/lab/articles.ts';
-import { counterDelta, formatDelta, readCounters } from '../harness/kernel/counters.ts';
-import { filterSockets } from '../harness/evidence/census.ts';
-import type { LabContext } from '../harness/lab/context.ts';
-import { defineLab } from '../harness/lab/define.ts';
-import { closeActively, connect, listen } from '../harness/kernel/sockets.ts';
-import { portOf } from '../harness/evidence/ss.ts';
-import { readSysctl } from '../harness/kernel/sysctl.ts';
-
-const HOST = '127.0.0.1';
+// Does going over tcp_max_tw_buckets clear the TIME-WAIT sockets that exist, or only keep new ones out?
+import { A000, all, because, churn, defineLab, filterSockets, int, is, leave, need, portOf, readSysctl } from '../harness/index.ts';
 
 export default defineLab({
-  name: 'max-tw-buckets',
   title: 'tcp_max_tw_buckets: what happens to TIME-WAIT sockets over the limit',
-  description:
-    'tcp_max_tw_buckets is set low inside the sandbox. Clients close loopback connections first until the ' +
-    'limit is reached (each leaves a TIME-WAIT socket), then close more. The lab checks, by local port, ' +
-    'whether the TIME-WAIT sockets made before the limit survive and whether the new ones ever appear, and ' +
-    'diffs the TCP counters (/proc/net/netstat, what nstat reads) across the overflow.',
-  claims: [
+  setup:
+    'tcp_max_tw_buckets is set low inside the sandbox. Clients close loopback connections first until the limit ' +
+    'is reached, then close more. Snapshots say, port by port, which TIME-WAIT sockets survive and whether the ' +
+    'new ones appear; the TCP counters are read before and after the overflow.',
+  claims: {
+    'overflow-clears-all': [A000, 'Once TIME-WAIT sockets exceed tcp_max_tw_buckets, all TIME-WAIT sockets are cleared at once.'],
+  },
+  options: {
+    limit: int(1, 1000, 4, 'tcp_max_tw_buckets inside the sandbox', 'sockets'),
+    extra: int(1, 1000, 6, 'connections closed after the limit is reached', 'connections'),
+  },
+  async run(ctx, o) {
+    const defaultMax = Number(readSysctl('net.ipv4.tcp_max_tw_buckets'));
+    await ctx.sysctl('net.ipv4.tcp_max_tw_buckets', String(o.limit));
+    ctx.step(`fill TIME-WAIT up to the limit: ${o.limit} client-closed connections`);
+    const full = await leave(ctx, o.limit, 'TIME-WAIT', { on: 'client' });
+    await ctx.snapshot('at the limit', { focus: { port: full.port } });
+    ctx.step(`close ${o.extra} more connections the same way`);
+    const { value: later, delta } = await ctx.counters('closing past the limit', () => churn(full.listener, o.extra), ['TcpExt.TCPTimeWaitOverflow']);
+    const snap = await ctx.snapshot('after the overflow', { focus: { port: full.port } });
+    const tw = filterSockets(snap.sockets, { peerPort: full.port, state: 'TIME-WAIT' }).map((s) => portOf(s.local));
+    return {
+      defaultMax,
+      limit: o.limit,
+      before: full.ends.map((e) => e.localPort),
+      later,
+      survivors: full.ends.map((e) => e.localPort).filter((p) => tw.includes(p)),
+      laterInTimeWait: later.filter((p) => tw.includes(p)),
+      overflowCounter: delta['TcpExt.TCPTimeWaitOverflow'] ?? 0,
+    };
+  },
+  judge: (ev) => ({
+    'overflow-clears-all': because(
+      all(
+        need('the limit was exceeded', ev.overflowCounter > 0 || ev.laterInTimeWait.length < ev.later.length, 'every new socket entered TIME-WAIT and TCPTimeWaitOverflow did not move'),
+        is(`TIME-WAIT sockets from before the limit still listed after the overflow (of ${ev.before.length})`, ev.survivors.length, 0),
+      ),
+      `Of the ${ev.later.length} connections closed past the limit, ${ev.laterInTimeWait.length} entered TIME-WAIT; TcpExt.TCPTimeWaitOverflow moved by ${ev.overflowCounter}.`,
+    ),
+  }),
+  tables: (ev) => [
     {
-      id: 'overflow-clears-all',
-      source: A000,
-      statement: 'When the number of TIME-WAIT sockets exceeds tcp_max_tw_buckets, all TIME-WAIT sockets are cleared at once.',
+      title: `tcp_max_tw_buckets = ${ev.limit} (a fresh namespace's default: ${ev.defaultMax})`,
+      columns: ['connections', 'closed', 'in TIME-WAIT after the overflow'],
+      rows: [
+        ['before the limit', String(ev.before.length), `${ev.survivors.length} (ports ${ev.survivors.join(', ') || 'none'})`],
+        ['past the limit', String(ev.later.length), String(ev.laterInTimeWait.length)],
+      ],
+      note: `TcpExt.TCPTimeWaitOverflow moved by ${ev.overflowCounter}.`,
     },
   ],
-  options: {
-    limit: { type: 'number', min: 1, max: 1000, default: 4, describe: 'tcp_max_tw_buckets inside the sandbox' },
-    extra: { type: 'number', min: 1, max: 1000, default: 6, describe: 'connections closed after the limit is reached' },
-    port: { type: 'number', min: 1024, max: 65000, default: 9200, describe: 'listening port' },
-  },
-  async run(ctx: LabContext) {
-    const limit = ctx.options.limit as number;
-    const extra = ctx.options.extra as number;
-    const port = ctx.options.port as number;
-    const defaultMax = readSysctl('net.ipv4.tcp_max_tw_buckets');
-    ctx.event('sysctl', `default tcp_max_tw_buckets of a fresh namespace: ${defaultMax}`, { defaultMax });
-    await ctx.sysctl('net.ipv4.tcp_max_tw_buckets', String(limit));
-    const listener = await listen({ host: HOST, port, reuseaddr: true });
-    ctx.defer(() => listener.close());
-
-    const closeShort = async (): Promise<number> => {
-      const c = await connect(port, HOST);
-      await listener.nextConnection();
-      const lp = c.localPort!;
-      await closeActively(c);
-      return lp;
-    };
-
-    ctx.step(`fill TIME-WAIT up to the limit: ${limit} client-closed connections`);
-    const first: number[] = [];
-    for (let i = 0; i < limit; i++) first.push(await closeShort());
-    await ctx.waitForSockets('TIME-WAIT up to the limit', { peerPort: port, state: 'TIME-WAIT' }, { count: limit, label: 'at the limit' });
-
-    ctx.step(`close ${extra} more connections the same way`);
-    const before = await readCounters();
-    const second: number[] = [];
-    for (let i = 0; i < extra; i++) second.push(await closeShort());
-    // closeActively resolved after the peer's FIN was processed: each socket's TIME-WAIT-or-not is decided
-    const after = await readCounters();
-    const snap = await ctx.snapshot('after the overflow', { focus: { port } });
-    const delta = counterDelta(before, after);
-    ctx.event('counters', `counters that moved while closing the extra ${extra}: ${formatDelta(delta)}`, delta);
-
-    const tw = filterSockets(snap.sockets, { peerPort: port, state: 'TIME-WAIT' }).map((s) => portOf(s.local));
-    const survivors = first.filter((p) => tw.includes(p));
-    const newTw = second.filter((p) => tw.includes(p));
-    const lingering = filterSockets(snap.sockets, { peerPort: port }).filter((s) => second.includes(portOf(s.local) as number));
-    ctx.table({
-      title: `tcp_max_tw_buckets = ${limit}`,
-      columns: ['connections', 'closed', 'in TIME-WAIT afterwards'],
-      rows: [
-        ['before the limit', String(first.length), `${survivors.length} (ports ${survivors.join(', ')})`],
-        ['after the limit', String(second.length), `${newTw.length}${lingering.length ? `; other states: ${lingering.map((s) => s.state).join(', ')}` : ''}`],
-      ],
-      note: `Counters moved: ${formatDelta(delta)}`,
-    });
-
-    const overflow = delta['TcpExt.TCPTimeWaitOverflow'] ?? 0;
-    const text =
-      `With tcp_max_tw_buckets=${limit} (default here ${defaultMax}): after ${limit} connections, ${survivors.length}/${limit} of their TIME-WAIT sockets were still listed ` +
-      `after ${extra} more were closed, and ${newTw.length}/${extra} of the new ones entered TIME-WAIT (the others were closed at once, skipping TIME-WAIT). ` +
-      `TcpExt.TCPTimeWaitOverflow moved by ${overflow}; all moved counters: ${formatDelta(delta)}.`;
-    if (survivors.length === limit && newTw.length === 0 && overflow === extra) {
-      ctx.verdict('overflow-clears-all', 'refuted', `${text} Nothing is cleared: the limit only stops new sockets from entering TIME-WAIT.`);
-    } else if (survivors.length === 0) {
-      ctx.verdict('overflow-clears-all', 'confirmed', text);
-    } else {
-      ctx.verdict('overflow-clears-all', 'inconclusive', text);
-    }
-  },
 });

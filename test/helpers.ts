@@ -90,3 +90,9 @@ export function processesInNetns(ns: string, opts: { ignoreTsxService?: boolean 
     .filter((p) => !exited(p))
     .filter((p) => !(opts.ignoreTsxService && isTsxService(p)));
 }
+
+/** The evidence a lab's run() returned, typed as that lab's judge takes it. */
+export function evidenceOf<L extends { judge: (ev: never, o: never) => unknown }>(r: LabResult, _lab: L): Parameters<L['judge']>[0] {
+  if (r.evidence === undefined) throw new Error(`${r.lab} stored no evidence (outcome ${r.outcome}: ${r.reason ?? ''})`);
+  return r.evidence as Parameters<L['judge']>[0];
+}

@@ -9,7 +9,7 @@ import { finalReport, liveReporter, type Printer } from '../report/console.ts';
 import { shortSource } from '../report/format.ts';
 import type { LabResult } from '../evidence/records.ts';
 import { runLab } from '../runs/run.ts';
-import { validateLabOptions } from '../lab/options.ts';
+import { parseOptions, type OptionSpecs } from '../lab/options.ts';
 import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../results/store.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here, 130 interrupted. */
@@ -22,16 +22,15 @@ const stdout: Printer = {
 };
 
 function addLabOptions(y: Argv, def: LabDefinition): Argv {
-  for (const [name, spec] of Object.entries(def.options ?? {})) {
-    const accepted = spec.choices ? ` [one of: ${spec.choices.join(', ')}]` : spec.type === 'number' && spec.min !== undefined ? ` [${spec.min}..${spec.max ?? '∞'}]` : '';
+  for (const [name, spec] of Object.entries(def.options as OptionSpecs)) {
     y.option(name, {
-      describe: spec.describe + accepted,
-      type: spec.type === 'boolean' ? 'boolean' : 'string',
-      requiresArg: spec.type !== 'boolean',
+      describe: `${spec.describe} [${spec.accepted}]`,
+      type: spec.kind === 'flag' ? 'boolean' : 'string',
+      requiresArg: spec.kind !== 'flag',
       defaultDescription: spec.default === undefined ? undefined : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default),
     });
   }
-  return y.epilogue(`${def.description}\n\nClaims tested:\n${def.claims.map((c) => `  - [${shortSource(c.source)}] ${c.statement}`).join('\n')}`);
+  return y.epilogue(`${def.setup}\n\nClaims tested:\n${Object.entries(def.claims).map(([id, [source, statement]]) => `  - ${id} [${shortSource(source)}] ${statement}`).join('\n')}`);
 }
 
 async function listCommand(): Promise<void> {
@@ -53,8 +52,8 @@ async function prepareRunDir(argv: Record<string, unknown>): Promise<string> {
 
 async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promise<number> {
   const labOptions: Record<string, unknown> = {};
-  for (const name of Object.keys(entry.def.options ?? {})) if (argv[name] !== undefined) labOptions[name] = argv[name];
-  validateLabOptions(entry.def, labOptions); // bad options are exit 2 before anything runs or is written
+  for (const name of Object.keys(entry.def.options)) if (argv[name] !== undefined) labOptions[name] = argv[name];
+  parseOptions(entry.name, entry.def.options, labOptions); // bad options are exit 2 before anything runs or is written
   const runDir = await prepareRunDir(argv);
   const json = argv.json === true;
   const ac = new AbortController();
@@ -86,9 +85,10 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promi
 
 /** Parse argv and run; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const labs = await listLabs();
   const first = args[0];
-  if (first && !first.startsWith('-') && first !== 'list' && first !== 'help') await findLab(first); // unknown lab: closest names
+  // running one lab imports only that lab (unknown name: closest names); list and --help import them all
+  const named = first && !first.startsWith('-') && first !== 'list' && first !== 'help';
+  const labs = named ? [await findLab(first)] : await listLabs();
   // handlers only record what was asked; the work runs after parsing, so its errors reach main's caller
   let chosen: { entry: LabEntry; argv: Record<string, unknown> } | 'list' | undefined;
   const y = yargs(args)

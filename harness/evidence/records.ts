@@ -5,6 +5,23 @@ import type { SockRecord } from './ss.ts';
 export type Verdict = 'confirmed' | 'refuted' | 'partly' | 'inconclusive';
 export type Outcome = 'ran' | 'skipped' | 'error';
 
+/** One expectation a judge stated over the evidence, as graded (see harness/lab/judge.ts). */
+export interface Check {
+  /** what was measured: "bind without SO_REUSEADDR over TIME-WAIT" */
+  what: string;
+  /** the figure measured; absent when it was not observed */
+  saw?: string | number | boolean;
+  /** what the claim expects of it, in words */
+  want: string;
+  /** whether it met that; absent when not observed */
+  ok?: boolean;
+  /** part of the claim, a precondition of the experiment, or a condition the article does not state */
+  role: 'part' | 'need' | 'caveat';
+  /** why it was not observed / why a precondition failed */
+  why?: string;
+  unit?: string;
+}
+
 export interface ClaimResult {
   id: string;
   /** seed article file name */
@@ -12,8 +29,10 @@ export interface ClaimResult {
   /** the claim in our own words */
   statement: string;
   verdict: Verdict;
-  /** what the kernel did, in our words, with figures */
+  /** what the kernel did, in our words, with figures (written by the harness from the checks) */
   observed: string;
+  /** the checks the verdict was graded from */
+  checks?: Check[];
 }
 
 export interface SnapshotRecord {
@@ -42,7 +61,11 @@ export interface TableRecord {
   note?: string;
 }
 
+/** Version of this contract; 2 added `evidence` and `claims[].checks` (see results/README.md). */
+export const SCHEMA_VERSION = 2;
+
 export interface LabResult {
+  schemaVersion: number;
   lab: string;
   title: string;
   outcome: Outcome;
@@ -58,4 +81,6 @@ export interface LabResult {
   snapshots: SnapshotRecord[];
   events: EventRecord[];
   tables: TableRecord[];
+  /** what the lab's run() returned: the typed evidence its judge graded (absent when run() did not finish) */
+  evidence?: unknown;
 }

@@ -28,6 +28,8 @@ export interface BindAttempt {
   listen: string;
   /** the listening fd when both succeeded (the caller owns it) */
   fd?: number;
+  /** the backlog passed to listen(2) */
+  backlog: number;
 }
 
 function errnoOf(err: unknown): string {
@@ -40,7 +42,7 @@ export function tryListen(o: ListenerOptions): BindAttempt {
   const host = o.host ?? '127.0.0.1';
   const requested = { reuseaddr: !!o.reuseaddr, reuseport: !!o.reuseport };
   const fd = tcpSocket(host.includes(':') ? 6 : 4);
-  const attempt: BindAttempt = { host, port: o.port, requested, kernel: { reuseaddr: false, reuseport: false }, bind: 'not tried', listen: 'not tried' };
+  const attempt: BindAttempt = { host, port: o.port, requested, kernel: { reuseaddr: false, reuseport: false }, bind: 'not tried', listen: 'not tried', backlog: o.backlog ?? 511 };
   try {
     setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, requested.reuseaddr ? 1 : 0);
     setIntOption(fd, SOL_SOCKET, SO_REUSEPORT, requested.reuseport ? 1 : 0);
@@ -53,7 +55,7 @@ export function tryListen(o: ListenerOptions): BindAttempt {
       return attempt;
     }
     try {
-      listenOn(fd, o.backlog ?? 511);
+      listenOn(fd, attempt.backlog);
       attempt.listen = 'ok';
       attempt.fd = fd;
     } catch (e) {
@@ -111,7 +113,8 @@ export async function adopt(attempt: BindAttempt, allowHalfOpen = false): Promis
     const w = waiting.shift();
     if (w) w(s);
   });
-  server.listen({ fd: attempt.fd });
+  // the backlog again: Node calls listen(2) on an adopted fd too, with 511 unless told otherwise
+  server.listen({ fd: attempt.fd, backlog: attempt.backlog });
   await once(server, 'listening');
   let accepted = 0;
   return {

@@ -3,8 +3,10 @@
 import { filterSockets, type SockFilter } from '../evidence/census.ts';
 import type { Host } from '../kernel/host.ts';
 import { readSockets } from '../evidence/read.ts';
-import type { ClaimSpec } from './define.ts';
-import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord, Verdict } from '../evidence/records.ts';
+import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord } from '../evidence/records.ts';
+import type { Recorder } from '../kernel/recorder.ts';
+import { counterDelta, formatDelta, readCounters, RESET_COUNTERS, type Counters } from '../kernel/counters.ts';
+import { runCells, type Axes, type CellOf, type CellResult, type MatrixOptions } from './matrix.ts';
 import { formatRecord, type SockRecord } from '../evidence/ss.ts';
 import { writeSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
@@ -46,22 +48,46 @@ export interface WaitSocketsOptions extends Omit<WaitSsOptions, 'describe'> {
   count?: number;
 }
 
-export class LabContext {
+/** First port ctx.port() hands out; every lab has its own namespace, so nothing else is on these ports. */
+const FIRST_PORT = 20000;
+
+export class LabContext implements Recorder {
   readonly events: EventRecord[] = [];
   readonly snapshots: SnapshotRecord[] = [];
   readonly tables: TableRecord[] = [];
-  readonly claims = new Map<string, ClaimResult>();
   readonly sysctls: Record<string, string> = {};
   private readonly teardown: (() => unknown)[] = [];
   private readonly t0 = Date.now();
+  private nextPort = FIRST_PORT;
 
   constructor(
-    readonly options: Record<string, unknown>,
     readonly host: Host,
     readonly signal: AbortSignal,
-    private readonly specs: readonly ClaimSpec[],
     private readonly emit: (m: LabMessage) => void,
   ) {}
+
+  /** A fresh port for one use (a listener, a matrix cell): no lab needs a --port option. */
+  port(): number {
+    return this.nextPort++;
+  }
+
+  /** Run a block between two readings of the namespace's TCP counters; record and return what moved. */
+  async counters<T>(label: string, fn: () => Promise<T>, names: readonly string[] = RESET_COUNTERS): Promise<{ value: T; delta: Counters }> {
+    const before = await readCounters();
+    const value = await fn();
+    const delta = counterDelta(before, await readCounters(), names);
+    this.event('counters', `${label}: ${formatDelta(delta)}`, { label, ...delta });
+    return { value, delta };
+  }
+
+  /**
+   * Run one experiment per cell of the axes (every combination), serially or concurrently (each cell then
+   * needs its own ports). A cell whose set-up times out is recorded with its error and no evidence: missing
+   * evidence for the judge, not a failed lab.
+   */
+  matrix<A extends Axes, R>(axes: A, fn: (cell: CellOf<A>) => Promise<R>, o: MatrixOptions = {}): Promise<CellResult<A, R>[]> {
+    return runCells(axes, fn, { ...o, onError: (cell, message) => this.event('cell-error', `${JSON.stringify(cell)}: ${message}`, { cell, message }) });
+  }
 
   /** Milliseconds since the lab started. */
   elapsedMs(): number {
@@ -144,15 +170,6 @@ export class LabContext {
       },
     });
     return filterSockets(snap.sockets, filter);
-  }
-
-  /** Give a claim its verdict, computed by the lab from what it observed. */
-  verdict(id: string, verdict: Verdict, observed: string): void {
-    const spec = this.specs.find((c) => c.id === id);
-    if (!spec) throw new Error(`lab has no claim '${id}' (claims: ${this.specs.map((c) => c.id).join(', ')})`);
-    const claim: ClaimResult = { ...spec, verdict, observed };
-    this.claims.set(id, claim);
-    this.emit({ type: 'verdict', claim });
   }
 
   /** Add a table of evidence (e.g. a variant matrix) to the report and the writeup. */

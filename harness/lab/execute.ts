@@ -6,7 +6,8 @@ import { Interrupted, LabSkip } from '../errors.ts';
 import { which } from '../kernel/exec.ts';
 import type { Host } from '../kernel/host.ts';
 import type { LabDefinition } from './define.ts';
-import type { LabResult, Outcome } from '../evidence/records.ts';
+import { judgeEvidence } from './verdicts.ts';
+import { SCHEMA_VERSION, type LabResult, type Outcome } from '../evidence/records.ts';
 
 /** How long an interrupted lab's run() may take to stop before its teardown runs anyway. */
 const RUN_SETTLE_MS = 500;
@@ -18,6 +19,7 @@ export function kernelName(): string {
 
 /** Run `def` with validated options; teardown always runs; never throws (errors become outcome "error"). */
 export async function executeLab(
+  name: string,
   def: LabDefinition,
   options: Record<string, unknown>,
   host: Host,
@@ -25,9 +27,11 @@ export async function executeLab(
   signal: AbortSignal,
 ): Promise<LabResult> {
   const startedAt = new Date();
-  const ctx = new LabContext(options, host, signal, def.claims, emit);
+  const ctx = new LabContext(host, signal, emit);
   let outcome: Outcome = 'ran';
-  let running: Promise<void> | undefined;
+  let running: Promise<unknown> | undefined;
+  let evidence: unknown;
+  let finished = false;
   let reason: string | undefined;
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new Interrupted(String(signal.reason ?? 'interrupted')));
@@ -36,12 +40,15 @@ export async function executeLab(
   });
   aborted.catch(() => {});
   try {
-    for (const need of def.needs ?? []) {
+    for (const need of def.needs) {
       if (!(await which(need.program))) throw new LabSkip(`${need.program} is not installed; install it with: ${need.install}`);
     }
-    for (const [name, value] of Object.entries(def.sysctls ?? {})) await ctx.sysctl(name, value);
-    running = def.run(ctx);
-    await Promise.race([running, aborted]);
+    for (const [key, value] of Object.entries(def.sysctls)) await ctx.sysctl(key, value);
+    running = def.run(ctx, options);
+    // the judge sees exactly what result.json stores (plain data), so a stored run can be judged again
+    const returned = await Promise.race([running, aborted]);
+    evidence = returned === undefined ? undefined : JSON.parse(JSON.stringify(returned));
+    finished = evidence !== undefined;
   } catch (err) {
     if (err instanceof LabSkip) {
       outcome = 'skipped';
@@ -56,16 +63,20 @@ export async function executeLab(
     if (signal.aborted && running) await Promise.race([running.catch(() => {}), sleep(RUN_SETTLE_MS)]);
     await ctx.runTeardown();
   }
-  const claims = def.claims.map(
-    (c) =>
-      ctx.claims.get(c.id) ?? {
-        ...c,
-        verdict: 'inconclusive' as const,
-        observed: outcome === 'ran' ? 'the lab finished without a verdict on this claim' : `no verdict: the lab ${outcome === 'skipped' ? 'was skipped' : 'stopped'} (${reason})`,
-      },
-  );
+  const why = outcome === 'skipped' ? `the lab was skipped (${reason})` : `the lab stopped before its evidence was complete (${reason})`;
+  const claims = judgeEvidence(def, finished ? evidence : undefined, options, why);
+  for (const claim of claims) emit({ type: 'verdict', claim });
+  let tables = ctx.tables;
+  if (finished) {
+    try {
+      tables = [...ctx.tables, ...def.tables(evidence, options)];
+    } catch (err) {
+      ctx.event('error', `tables: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   return {
-    lab: def.name,
+    schemaVersion: SCHEMA_VERSION,
+    lab: name,
     title: def.title,
     outcome,
     ...(reason ? { reason } : {}),
@@ -77,6 +88,7 @@ export async function executeLab(
     claims,
     snapshots: ctx.snapshots,
     events: ctx.events,
-    tables: ctx.tables,
+    tables,
+    ...(finished ? { evidence } : {}),
   };
 }

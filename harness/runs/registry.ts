@@ -1,8 +1,9 @@
-// Find the labs: every labs/*.ts file exports a lab definition as default; its name is its file name.
-import { readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Find the labs: every labs/<name>.ts exports a lab as default; its name is its file name. Running one lab
+// imports only that file; `list` and --help import them all.
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { labErrors } from '../errors.ts';
 import { sourcesOf, type LabDefinition } from '../lab/define.ts';
 
 export const LABS_DIR = fileURLToPath(new URL('../../labs/', import.meta.url));
@@ -16,32 +17,44 @@ export interface LabEntry {
   def: LabDefinition;
 }
 
-/** Import a lab module and check it is a lab definition. */
+/** Import a lab module and check it is a lab (made with defineLab). */
 export async function loadLabModule(modulePath: string): Promise<LabDefinition> {
   const mod = (await import(pathToFileURL(modulePath).href)) as { default?: LabDefinition };
   const def = mod.default;
-  if (!def || typeof def.run !== 'function' || typeof def.name !== 'string') {
-    throw new Error(`${modulePath} does not export a lab definition as default (use defineLab)`);
+  if (!def || typeof def.run !== 'function' || typeof def.judge !== 'function' || typeof def.claims !== 'object') {
+    throw new Error(`${modulePath} does not export a lab as default (use defineLab)`);
   }
   return def;
 }
 
+/** The lab named by a module's file name. */
+export function labName(modulePath: string): string {
+  return path.basename(modulePath).replace(/\.(ts|js|mjs)$/, '');
+}
+
+/** An entry for a lab module (tests pass fixture labs this way). */
+export async function entryOf(modulePath: string): Promise<LabEntry> {
+  const def = await loadLabModule(modulePath);
+  return { name: labName(modulePath), title: def.title, sources: sourcesOf(def), module: modulePath, def };
+}
+
+/** Names of every lab in labs/, sorted, without importing any. */
+export function labNames(): string[] {
+  return readdirSync(LABS_DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.replace(/\.ts$/, '')).sort();
+}
+
 let cache: Promise<LabEntry[]> | undefined;
 
-/** All labs in labs/, sorted by name. */
+/** All labs in labs/, sorted by name (imports every lab file). */
 export function listLabs(): Promise<LabEntry[]> {
   cache ??= (async () => {
-    const files = readdirSync(LABS_DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
     const entries: LabEntry[] = [];
-    for (const f of files) {
-      const module = path.join(LABS_DIR, f);
+    for (const name of labNames()) {
       try {
-        const def = await loadLabModule(module);
-        if (def.name !== f.replace(/\.ts$/, '')) throw new Error(`it is named '${def.name}'; a lab's name must be its file name`);
-        entries.push({ name: def.name, title: def.title, sources: sourcesOf(def), module, def });
+        entries.push(await entryOf(path.join(LABS_DIR, `${name}.ts`)));
       } catch (err) {
         // one broken lab file must not take every other lab down with it
-        process.stderr.write(`lab: warning: labs/${f} is left out: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+        process.stderr.write(`lab: warning: labs/${name}.ts is left out: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
       }
     }
     return entries;
@@ -61,6 +74,7 @@ function distance(a: string, b: string): number {
 
 /** The names closest to `name` (substring matches first, then by edit distance). */
 export function closestNames(name: string, names: readonly string[], max = 3): string[] {
+  if (name.length > 100) return [];
   return [...names]
     .map((n) => ({ n, score: n.includes(name) || name.includes(n) ? 0 : distance(name, n) }))
     .filter((x) => x.score <= Math.max(3, Math.floor(name.length / 2)))
@@ -69,13 +83,10 @@ export function closestNames(name: string, names: readonly string[], max = 3): s
     .map((x) => x.n);
 }
 
-/** Resolve a lab by name or throw a one-line UserError naming the closest labs. */
+/** Resolve a lab by name, importing only its file, or throw a one-line UserError naming the closest labs. */
 export async function findLab(name: string): Promise<LabEntry> {
-  const labs = await listLabs();
-  const hit = labs.find((l) => l.name === name);
-  if (hit) return hit;
-  const near = closestNames(name, labs.map((l) => l.name));
-  throw new UserError(
-    `unknown lab '${name}'${near.length ? `; did you mean ${near.join(', ')}?` : ''} (run 'npm run lab list' to see all labs)`,
-  );
+  const names = labNames();
+  const module = path.join(LABS_DIR, `${name}.ts`);
+  if (names.includes(name) && existsSync(module)) return entryOf(module);
+  throw labErrors.unknown(name, closestNames(name, names));
 }

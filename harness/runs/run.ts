@@ -2,7 +2,9 @@
 // The CLI is a thin layer over this; tests and other tools call it directly.
 import type { LabMessage } from '../lab/context.ts';
 import { kernelName } from '../lab/execute.ts';
-import { validateLabOptions } from '../lab/options.ts';
+import { parseOptions } from '../lab/options.ts';
+import { judgeEvidence } from '../lab/verdicts.ts';
+import { SCHEMA_VERSION } from '../evidence/records.ts';
 import { findLab, type LabEntry } from './registry.ts';
 import type { LabResult } from '../evidence/records.ts';
 import type { RunnerMessage } from './runner.ts';
@@ -24,10 +26,10 @@ export interface RunLabRequest {
 /** Run one lab in a fresh sandbox; resolves with its result (outcome "error" if the runner died). */
 export async function runLab(req: RunLabRequest): Promise<LabResult> {
   const entry = typeof req.lab === 'string' ? await findLab(req.lab) : req.lab;
-  const options = validateLabOptions(entry.def, req.options ?? {});
+  const options = parseOptions(entry.name, entry.def.options, req.options ?? {});
   await preflight();
   const started = new Date();
-  const child = spawnRunner({ module: entry.module, options });
+  const child = spawnRunner({ name: entry.name, module: entry.module, options });
   if (child.pid !== undefined) req.onSpawn?.(child.pid);
   const output: string[] = [];
   const onText = (chunk: Buffer) => {
@@ -57,6 +59,7 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
   if (result) return result;
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   return {
+    schemaVersion: SCHEMA_VERSION,
     lab: entry.name,
     title: entry.title,
     outcome: 'error',
@@ -66,7 +69,7 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
     durationMs: Date.now() - started.getTime(),
     sysctls: {},
     options,
-    claims: entry.def.claims.map((c) => ({ ...c, verdict: 'inconclusive', observed: 'no verdict: the lab did not finish' })),
+    claims: judgeEvidence(entry.def, undefined, options, 'the lab did not finish'),
     snapshots: [],
     events: [],
     tables: [],

@@ -6,11 +6,12 @@ import { run } from '../kernel/exec.ts';
 import { executeLab } from '../lab/execute.ts';
 import { dieWithParent } from '../kernel/ffi.ts';
 import { localHost } from '../kernel/host.ts';
-import { validateLabOptions } from '../lab/options.ts';
+import { parseOptions } from '../lab/options.ts';
 import { loadLabModule } from './registry.ts';
 import type { LabMessage } from '../lab/context.ts';
 
 export interface RunnerJob {
+  name: string;
   module: string;
   options: Record<string, unknown>;
 }
@@ -38,8 +39,8 @@ async function main(): Promise<void> {
   });
   await run('ip', ['link', 'set', 'lo', 'up']);
   const def = await loadLabModule(job.module);
-  const options = validateLabOptions(def, job.options);
-  const result = await executeLab(def, options, localHost('sandbox'), send, ac.signal);
+  const options = parseOptions(job.name, def.options, job.options);
+  const result = await executeLab(job.name, def, options, localHost('sandbox'), send, ac.signal);
   // sockets a lab forgot, if any, die with the process and its namespace
   if (!process.connected) process.exit(0);
   process.send!({ type: 'result', result } satisfies RunnerMessage, () => process.exit(0));

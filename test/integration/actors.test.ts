@@ -4,18 +4,18 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { LabMessage } from '../../harness/lab/context.ts';
-import { loadLabModule } from '../../harness/runs/registry.ts';
+import { entryOf } from '../../harness/runs/registry.ts';
 import { runLab } from '../../harness/runs/run.ts';
 import { expectGone, netnsOf, processesInNetns } from '../helpers.ts';
 
 const module = fileURLToPath(new URL('../fixtures/labs/actors.ts', import.meta.url));
 
 async function start(mode: string, onReady?: (runner: number, actors: number[]) => void, signal?: AbortSignal) {
-  const def = await loadLabModule(module);
+  const def = await entryOf(module);
   const actors: number[] = [];
   let runner = 0;
   const result = await runLab({
-    lab: { name: def.name, title: def.title, sources: [], module, def },
+    lab: def,
     options: { mode },
     signal,
     onSpawn: (pid) => (runner = pid),

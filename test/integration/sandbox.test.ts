@@ -85,11 +85,11 @@ describe('sandbox cleanup', () => {
 
 describe('a lab that cannot run here', () => {
   it('is skipped with the reason and the install command, its claims inconclusive', async () => {
-    const { loadLabModule } = await import('../../harness/runs/registry.ts');
+    const { entryOf } = await import('../../harness/runs/registry.ts');
     const { runLab } = await import('../../harness/runs/run.ts');
     const module = fileURLToPath(new URL('../fixtures/labs/needs-missing.ts', import.meta.url));
-    const def = await loadLabModule(module);
-    const r = await runLab({ lab: { name: def.name, title: def.title, sources: [], module, def } });
+    const def = await entryOf(module);
+    const r = await runLab({ lab: def });
     expect(r.outcome).toBe('skipped');
     expect(r.reason).toBe('tcplab-no-such-tool is not installed; install it with: apt-get install -y tcplab-no-such-tool');
     expect(r.claims.map((c) => c.verdict)).toEqual(['inconclusive']);

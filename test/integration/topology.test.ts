@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runLab } from '../../harness/runs/run.ts';
-import { loadLabModule } from '../../harness/runs/registry.ts';
+import { entryOf } from '../../harness/runs/registry.ts';
 import { countIn, eventsOf, expectGone, snapshotNamed } from '../helpers.ts';
 
 const MODULE = fileURLToPath(new URL('../fixtures/topology-probe.ts', import.meta.url));
@@ -17,9 +17,9 @@ function referencesTo(ns: string): string[] {
 
 describe('two-host topology', () => {
   it('puts client and server in separate namespaces joined by veth, and leaves nothing behind', async () => {
-    const def = await loadLabModule(MODULE);
+    const def = await entryOf(MODULE);
     let pid: number | undefined;
-    const r = await runLab({ lab: { name: def.name, title: def.title, sources: [], module: MODULE, def }, onSpawn: (p) => (pid = p) });
+    const r = await runLab({ lab: def, onSpawn: (p) => (pid = p) });
     expect(r.outcome, r.reason).toBe('ran');
     await expectGone(pid!);
 

@@ -1,0 +1,116 @@
+// Ready-made connection states, the set-ups every lab would otherwise rewrite: a connected pair, and N
+// connections left in a chosen state on a chosen side (proven by ss before the fixture returns). IPv4 or IPv6.
+import type net from 'node:net';
+import { filterSockets } from '../evidence/census.ts';
+import type { SsState } from '../evidence/ss.ts';
+import { closeActively, connect, listen, openPair, type Listener, type Pair } from '../kernel/sockets.ts';
+import type { LabContext } from './context.ts';
+import { endsOf, type End } from './endpoints.ts';
+
+export const LOOPBACK = '127.0.0.1';
+export const LOOPBACK6 = '::1';
+export type Family = 4 | 6;
+
+/** The loopback address of a family. */
+export function loopback(family: Family = 4): string {
+  return family === 6 ? LOOPBACK6 : LOOPBACK;
+}
+
+export interface PairOptions {
+  family?: Family;
+  /** default true: neither end answers a FIN with its own, so the lab decides every close */
+  allowHalfOpen?: boolean;
+  reuseaddr?: boolean;
+}
+
+/** A connected loopback pair on a fresh port, with its two ends for ss; everything is closed at teardown. */
+export async function pair(ctx: LabContext, o: PairOptions = {}): Promise<Pair & { host: string; ends: { client: End; server: End } }> {
+  const host = loopback(o.family);
+  const p = await openPair((fn) => ctx.defer(fn), ctx.port(), { host, allowHalfOpen: o.allowHalfOpen, reuseaddr: o.reuseaddr });
+  return { ...p, host, ends: endsOf(p.clientPort, p.serverPort) };
+}
+
+/** States `leave` can put connections in (LISTEN: only the listener, no connection). */
+export type LeftState = 'TIME-WAIT' | 'CLOSE-WAIT' | 'FIN-WAIT-2' | 'ESTAB' | 'LISTEN';
+
+export interface LeaveOptions {
+  /** whose socket is left in the state (default server) */
+  on?: 'client' | 'server';
+  family?: Family;
+  /** the port to listen on (default a fresh one) */
+  port?: number;
+  /** listener options (made outside libuv: exactly these) */
+  reuseaddr?: boolean;
+  reuseport?: boolean;
+  /** close the listener once the state is reached (default false; LISTEN keeps it anyway) */
+  closeListener?: boolean;
+  timeoutMs?: number;
+}
+
+export interface Left {
+  port: number;
+  host: string;
+  listener: Listener;
+  /** the `on` side's end of each connection, in the state asked for */
+  ends: End[];
+  clients: net.Socket[];
+  servers: net.Socket[];
+}
+
+/**
+ * Leave n connections with the `on` side in `state`, and wait until ss shows all n there:
+ * TIME-WAIT = that side closes first; FIN-WAIT-2 = it closes and the peer never does; CLOSE-WAIT = the peer
+ * closes and it never does; ESTAB = connected; LISTEN = only the listener. Sockets are closed at teardown.
+ */
+export async function leave(ctx: LabContext, n: number, state: LeftState, o: LeaveOptions = {}): Promise<Left> {
+  const on = o.on ?? 'server';
+  const host = loopback(o.family);
+  const port = o.port ?? ctx.port();
+  const halfOpen = (side: 'client' | 'server') => (state === 'CLOSE-WAIT' && side === on) || (state === 'FIN-WAIT-2' && side !== on);
+  const listener = await listen({ host, port, reuseaddr: o.reuseaddr ?? false, reuseport: o.reuseport ?? false, allowHalfOpen: halfOpen('server') });
+  ctx.defer(() => listener.close());
+  const clients: net.Socket[] = [];
+  const servers: net.Socket[] = [];
+  const ends: End[] = [];
+  for (let i = 0; state !== 'LISTEN' && i < n; i++) {
+    const client = await connect(port, host, { allowHalfOpen: halfOpen('client') });
+    ctx.defer(() => client.destroy());
+    const server = await listener.nextConnection();
+    ctx.defer(() => server.destroy());
+    clients.push(client);
+    servers.push(server);
+    const e = endsOf(client.localPort!, port);
+    ends.push(on === 'server' ? e.server : e.client);
+    const mine = on === 'server' ? server : client;
+    const peer = on === 'server' ? client : server;
+    if (state === 'TIME-WAIT') await closeActively(mine);
+    else if (state === 'FIN-WAIT-2') mine.end();
+    else if (state === 'CLOSE-WAIT') peer.end();
+  }
+  if (state !== 'LISTEN') {
+    const want = (s: { local: string; peer: string }) => ends.some((e) => s.local.endsWith(`:${e.localPort}`) && s.peer.endsWith(`:${e.peerPort}`));
+    await ctx.waitSs(`${n} x ${state} on the ${on} side of :${port}`, (read) => filterSockets(read, { state: state as SsState }).filter(want).length >= n, {
+      timeoutMs: o.timeoutMs ?? 3000,
+      focus: { port },
+    });
+  }
+  if (o.closeListener) await listener.close();
+  return { port, host, listener, ends, clients, servers };
+}
+
+/**
+ * Open and close `n` short connections to a listener, one after another; `closer` sends the first FIN and the
+ * other side answers at once. Resolves with the client ports once every close has settled in the kernel.
+ */
+export async function churn(listener: Listener, n: number, closer: 'client' | 'server' = 'client'): Promise<number[]> {
+  const ports: number[] = [];
+  const host = listener.attempt.host;
+  for (let i = 0; i < n; i++) {
+    const client = await connect(listener.attempt.port, host);
+    const server = await listener.nextConnection();
+    ports.push(client.localPort!);
+    const [first, second] = closer === 'client' ? [client, server] : [server, client];
+    await Promise.all([closeActively(first), new Promise((r) => (second.destroyed ? r(null) : second.once('close', r)))]);
+  }
+  return ports;
+}

@@ -1,0 +1,49 @@
+// Every lab's judge on made-up evidence (test/judges/<lab>.cases.ts), and a check that those cases can fail.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../../harness/evidence/records.ts';
+import { parseOptions } from '../../harness/lab/options.ts';
+import { judgeEvidence } from '../../harness/lab/verdicts.ts';
+import { labNames } from '../../harness/runs/registry.ts';
+import type { JudgeCases } from '../judge-cases.ts';
+
+const DIR = path.resolve(import.meta.dirname, '../judges');
+const VERDICTS: Verdict[] = ['confirmed', 'refuted', 'partly', 'inconclusive'];
+const files = readdirSync(DIR).filter((f) => f.endsWith('.cases.ts')).sort();
+const suites: JudgeCases[] = [];
+for (const f of files) suites.push((await import(path.join(DIR, f))).default as JudgeCases);
+
+it('every lab has judge cases', () => {
+  expect(suites.map((s) => s.lab).sort()).toEqual(labNames());
+});
+
+for (const s of suites) {
+  describe(`judge of ${s.lab}`, () => {
+    const verdictsOf = (c: (typeof s.cases)[number]) => {
+      const options = { ...parseOptions(s.lab, s.def.options, {}), ...c.options };
+      return judgeEvidence(s.def, JSON.parse(JSON.stringify(c.evidence)), options);
+    };
+    for (const c of s.cases) {
+      it(c.name, () => {
+        const claims = verdictsOf(c);
+        for (const [id, want] of Object.entries(c.expect)) {
+          const got = claims.find((x) => x.id === id);
+          expect(got, `claim ${id}`).toBeDefined();
+          expect({ id, verdict: got!.verdict, observed: got!.observed }).toMatchObject({ id, verdict: want });
+        }
+        for (const [id, text] of Object.entries(c.observed ?? {})) {
+          expect(claims.find((x) => x.id === id)!.observed).toMatch(text as string | RegExp);
+        }
+      });
+    }
+
+    it('its cases would catch a judge that gives any claim a constant verdict', () => {
+      for (const id of Object.keys(s.def.claims)) {
+        const expected = new Set(s.cases.flatMap((c) => (c.expect[id] ? [c.expect[id]] : [])));
+        expect([...expected], `claim ${id}: cases must expect an inconclusive verdict and at least one other`).toContain('inconclusive');
+        for (const constant of VERDICTS) expect([...expected].some((v) => v !== constant), `claim ${id}: a constant '${constant}' would pass every case`).toBe(true);
+      }
+    });
+  });
+}
