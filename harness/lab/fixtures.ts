@@ -53,6 +53,8 @@ export interface Left {
   listener: Listener;
   /** the `on` side's end of each connection, in the state asked for */
   ends: End[];
+  /** how many of them ss showed in the state (the read that ended the wait; n, or 0 for LISTEN) */
+  seen: number;
   clients: net.Socket[];
   servers: net.Socket[];
 }
@@ -87,15 +89,17 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
     else if (state === 'FIN-WAIT-2') mine.end();
     else if (state === 'CLOSE-WAIT') peer.end();
   }
+  let seen = 0;
   if (state !== 'LISTEN') {
     const want = (s: { local: string; peer: string }) => ends.some((e) => s.local.endsWith(`:${e.localPort}`) && s.peer.endsWith(`:${e.peerPort}`));
-    await ctx.waitSs(`${n} x ${state} on the ${on} side of :${port}`, (read) => filterSockets(read, { state: state as SsState }).filter(want).length >= n, {
+    const proof = await ctx.waitSs(`${n} x ${state} on the ${on} side of :${port}`, (read) => filterSockets(read, { state: state as SsState }).filter(want).length >= n, {
       timeoutMs: o.timeoutMs ?? 3000,
       focus: { port },
     });
+    seen = filterSockets(proof.sockets, { state: state as SsState }).filter(want).length;
   }
   if (o.closeListener) await listener.close();
-  return { port, host, listener, ends, clients, servers };
+  return { port, host, listener, ends, seen, clients, servers };
 }
 
 /**
