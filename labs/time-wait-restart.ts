@@ -7,7 +7,6 @@ type Mode = (typeof MODES)[number];
 const OTHER: LeftState[] = ['ESTAB', 'CLOSE-WAIT', 'FIN-WAIT-2', 'LISTEN'];
 const flags = (m: Mode) => ({ reuseaddr: m === 'reuseaddr' || m === 'both', reuseport: m === 'reuseport' || m === 'both' });
 const outcome = (a: BindAttempt) => (a.bind !== 'ok' ? `bind ${a.bind}` : a.listen !== 'ok' ? `listen ${a.listen}` : 'ok');
-
 export default defineLab({
   title: 'Restart a listener over TIME-WAIT: EADDRINUSE, SO_REUSEADDR and SO_REUSEPORT',
   setup:
@@ -28,26 +27,26 @@ export default defineLab({
   },
   async run(ctx, o) {
     ctx.step("check what Node's own net.Server sets on its listening socket");
-    const plain = net.createServer().listen(0, LOOPBACK);
-    await new Promise((r) => plain.once('listening', r));
+    const plain = await new Promise<net.Server>((r) => { const s = net.createServer().listen(0, LOOPBACK, () => r(s)); });
     const nodeDefault = readReuse(fdOf(plain));
     plain.close();
     ctx.step(`per combination: ${o.connections} connection(s) closed by the server, old listener closed, new one bound`);
     const restart = async (port: number, mode: Mode, state: string, leftovers: number) => {
       const a = tryListen({ host: LOOPBACK, port, ...flags(mode) });
       ctx.event('bind', `:${port} over ${state}, new ${mode}: ${outcome(a)}`, { ...a, state, mode, leftovers });
-      if (a.fd === undefined) return { port, leftovers, outcome: outcome(a), served: false };
-      const l = await adopt(a);
-      ctx.defer(() => l.close());
-      (await connect(port, LOOPBACK)).destroy();
-      await l.nextConnection();
-      return { port, leftovers, outcome: outcome(a), served: true };
+      if (a.fd !== undefined) {
+        const l = await adopt(a);
+        ctx.defer(() => l.close());
+        (await connect(port, LOOPBACK)).destroy();
+        await l.nextConnection(); // every successful restart also accepts a connection
+      }
+      return { port, leftovers, outcome: outcome(a) };
     };
     const tw = await ctx.matrix({ old: o.old, next: o.new }, async (c) => {
       const left = await leave(ctx, o.connections, 'TIME-WAIT', { on: 'server', ...flags(c.old), closeListener: true });
       return restart(left.port, c.next, `${o.connections} TIME-WAIT`, left.seen);
-    }, { concurrent: true });
-    ctx.step('leave one old connection ESTABLISHED, in CLOSE-WAIT or FIN-WAIT-2 (or keep the old listener), then restart');
+    }, { concurrent: true }); // each cell on its own port
+    ctx.step('leave one old connection in ESTAB, CLOSE-WAIT or FIN-WAIT-2 (or keep the old listener), then restart');
     const others = await ctx.matrix({ state: OTHER, next: ['none', 'reuseaddr'] as Mode[] }, async (c) => {
       const left = await leave(ctx, 1, c.state, { on: 'server', reuseaddr: true, closeListener: c.state !== 'LISTEN' });
       return restart(left.port, c.next, c.state, left.seen);

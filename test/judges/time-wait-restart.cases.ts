@@ -3,7 +3,7 @@ import { judgeCases } from '../judge-cases.ts';
 
 type Mode = 'none' | 'reuseaddr' | 'reuseport' | 'both';
 const MODES: Mode[] = ['none', 'reuseaddr', 'reuseport', 'both'];
-const served = (outcome: string, leftovers = 2) => ({ port: 20000, leftovers, outcome, served: outcome === 'ok' });
+const served = (outcome: string, leftovers = 2) => ({ port: 20000, leftovers, outcome });
 /** the TIME-WAIT matrix as Linux 6.x answers it: ok where both listeners share SO_REUSEADDR or SO_REUSEPORT */
 const linux = (old: Mode, next: Mode) => {
   const has = (m: Mode, f: 'addr' | 'port') => m === 'both' || m === `reuse${f}`;
