@@ -28,8 +28,7 @@ export default defineLab({
   async run(ctx, o) {
     ctx.step("check what Node's own net.Server sets on its listening socket");
     const plain = await new Promise<net.Server>((r) => { const s = net.createServer().listen(0, LOOPBACK, () => r(s)); });
-    const nodeDefault = readReuse(fdOf(plain));
-    plain.close();
+    const nodeDefault = readReuse(fdOf(plain)); plain.close();
     ctx.step(`per combination: ${o.connections} connection(s) closed by the server, old listener closed, new one bound`);
     const restart = async (port: number, mode: Mode, state: string, leftovers: number) => {
       const a = tryListen({ host: LOOPBACK, port, ...flags(mode) });
