@@ -50,6 +50,19 @@ export function renderWriteup(r: LabResult): string {
   out.push('## Verdicts\n');
   out.push(mdTable(['claim', 'article', 'verdict', 'what the kernel did'], r.claims.map((c) => [c.id, shortSource(c.source), `**${c.verdict}**`, c.observed])) + '\n');
   for (const c of r.claims) out.push(`- **${c.id}** (${c.source}): ${c.statement}\n`);
+  const checked = r.claims.filter((c) => c.checks?.length);
+  if (checked.length) {
+    out.push('### How each verdict was reached\n');
+    for (const c of checked) {
+      out.push(`**${c.id}**: ${c.verdict}\n`);
+      out.push(mdTable(['measured', 'saw', 'the claim expects', 'held'], c.checks!.map((k) => [
+        `${k.what}${k.role === 'need' ? ' (precondition)' : k.role === 'caveat' ? ' (condition the article does not state)' : ''}`,
+        k.saw === undefined ? `not observed${k.why && k.why !== 'not observed' ? ` (${k.why})` : ''}` : `${k.saw}${k.unit ? ` ${k.unit}` : ''}`,
+        k.want,
+        k.ok === undefined ? '—' : k.ok ? 'yes' : `no${k.why && k.role === 'need' ? ` (${k.why})` : ''}`,
+      ])) + '\n');
+    }
+  }
   if (r.tables.length) {
     out.push('## Evidence\n');
     for (const t of r.tables) out.push(evidenceTable(t));
