@@ -28,7 +28,7 @@ export { setSockOpts, type SockOpts, type SockOptsRead } from './kernel/sockopts
 export { dial, type Dial, type DialOutcome } from './kernel/dial.ts';
 export { Faults, NFT_INSTALL, type FaultRule, type SegmentKind } from './kernel/faults.ts';
 export { counterDelta, formatDelta, readCounters, type Counters } from './kernel/counters.ts';
-export { hasSysctl, readSysctl, sysctlPath } from './kernel/sysctl.ts';
+export { hasSysctl, readSysctl, sysctlPath, writeSysctl } from './kernel/sysctl.ts';
 export { createNetns, twoHosts, type Netns, type TwoHosts } from './kernel/topology.ts';
 export { connectFrom, listenIn } from './kernel/topology-sockets.ts';
 export { countersOf } from './kernel/topology-counters.ts';
