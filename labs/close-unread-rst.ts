@@ -1,122 +1,78 @@
-// Tests: close() on a socket whose receive buffer still holds unread data sends RST (not FIN), while close()
-// after reading everything sends a normal FIN; and what the peer process then sees from read(2).
-import type { LabContext } from '../harness/lab/context.ts';
-import { startActors, checkActors, type Actor } from '../harness/actors/actors.ts';
-import { withCounters } from '../harness/lab/counters.ts';
-import { formatResult as fmt, type SyscallResult } from '../harness/actors/protocol.ts';
-import { A003 } from '../harness/lab/articles.ts';
-import { formatDelta, type Counters } from '../harness/kernel/counters.ts';
-import { endIn, endsOf, stateIn } from '../harness/lab/endpoints.ts';
-import { defineLab } from '../harness/lab/define.ts';
+// close() with unread data in the receive buffer: does it send RST instead of FIN?
+import { A003, all, atLeast, checkActors, defineLab, endIn, endsOf, formatResult, int, is, need, startActors, stateIn } from '../harness/index.ts';
 
-interface Case {
-  name: 'unread' | 'all-read';
-  clientPort: number;
-  serverConn: number;
-  clientConn: number;
-  /** client's Recv-Q just before close() */
-  recvQ: number;
-  delta: Counters;
-  /** states after close(): client side and server side of this connection ('absent' = ss no longer lists it) */
-  clientAfter: string;
-  serverAfter: string;
-  serverRead: SyscallResult[];
-}
-
-async function runCase(ctx: LabContext, name: Case['name'], server: Actor, client: Actor, port: number, bytes: number): Promise<Case> {
-  ctx.step(`${name}: the client connects, the server sends ${bytes} bytes, the client ${name === 'unread' ? 'reads nothing' : 'reads them all'}, then close()`);
-  const c = await client.connect(port);
-  const s = await server.accepted(c.localPort);
-  const sent = await server.syswrite(s.conn, bytes);
-  if (sent.ret !== bytes) throw new Error(`server send(2) of ${bytes} bytes returned ${fmt(sent)}`);
-  const ends = endsOf(c.localPort, port);
-  await ctx.waitSs(`${bytes} bytes in the client's receive queue`, (xs) => endIn(xs, ends.client)?.recvQ === bytes);
-  if (name === 'all-read') {
-    const r = await client.sysread(c.conn, bytes);
-    ctx.event('syscall', `client recv(2) -> ${fmt(r)}`, { case: name, side: 'client', call: 'recv', ...r });
-  }
-  const before = await ctx.snapshot(`${name}: before close`, { processes: true, focus: { port: c.localPort } });
-  const recvQ = endIn(before, ends.client)?.recvQ ?? -1;
-  const { delta } = await withCounters(ctx, `${name}: client close()`, async () => {
-    await client.request({ op: 'destroy', conn: c.conn });
-    // settled: the server's end is gone (reset) or in CLOSE-WAIT (FIN received)
-    await ctx.waitSs(`the server side of :${c.localPort} to react to close()`, (xs) => ['absent', 'CLOSE-WAIT'].includes(stateIn(xs, ends.server)));
-  });
-  const after = await ctx.snapshot(`${name}: after close`, { processes: true, focus: { port: c.localPort } });
-  const clientAfter = stateIn(after, ends.client);
-  const serverAfter = stateIn(after, ends.server);
-  const serverRead: SyscallResult[] = [];
-  for (let i = 0; i < 2; i++) {
-    const r = await server.sysread(s.conn);
-    serverRead.push(r);
-    ctx.event('syscall', `server recv(2) #${i + 1} -> ${fmt(r)}`, { case: name, side: 'server', call: 'recv', ...r });
-  }
-  await server.request({ op: 'destroy', conn: s.conn });
-  return { name, clientPort: c.localPort, serverConn: s.conn, clientConn: c.conn, recvQ, delta, clientAfter, serverAfter, serverRead };
-}
+const CASES = ['unread', 'all-read'] as const;
 
 export default defineLab({
-  name: 'close-unread-rst',
   title: 'close() with unread data sends RST; close() after reading everything sends FIN',
-  description:
-    'Two actor processes: a server that sends a few bytes and never closes on its own (allowHalfOpen, like a ' +
-    'C program), and a client that either leaves the bytes unread in its receive buffer or reads them all, ' +
-    'then calls close(). The Recv-Q before close, the states of both ends after it (ss -tanop), the RST and ' +
-    'abort counters of the namespace (Tcp OutRsts, TcpExt TCPAbortOnClose), and what recv(2) returns to the ' +
-    'server afterwards tell RST from FIN.',
-  claims: [
-    {
-      id: 'unread-close-sends-rst',
-      source: A003,
-      statement: 'When the side that closes first still has unread data in its receive buffer, close() sends RST to tell the peer something went wrong.',
-    },
-    {
-      id: 'read-close-sends-fin',
-      source: A003,
-      statement: 'When there is no unread data, close() is an ordinary close for the peer: a FIN is sent.',
-    },
-  ],
-  options: {
-    port: { type: 'number', min: 1024, max: 65000, default: 9300, describe: 'port the server actor listens on' },
-    bytes: { type: 'number', min: 1, max: 60000, default: 1000, describe: 'bytes the server sends before the client closes' },
+  setup:
+    'Two actor processes: a server that sends some bytes and never closes on its own (allowHalfOpen, like a C ' +
+    'program), and a client that leaves them unread in its receive buffer, or reads them all, then calls close(). ' +
+    "The client's Recv-Q before close, both ends' states after it, the namespace's RST and abort counters around " +
+    "it, and what the server's recv(2) returns afterwards tell RST from FIN.",
+  claims: {
+    'unread-close-sends-rst': [A003, 'When the side that closes first still has unread data in its receive buffer, close() sends RST to tell the peer something went wrong.'],
+    'read-close-sends-fin': [A003, 'When nothing is left unread, close() is an ordinary close for the peer: a FIN is sent.'],
   },
-  async run(ctx) {
-    const port = ctx.options.port as number;
-    const bytes = ctx.options.bytes as number;
+  options: { bytes: int(1, 60000, 1000, 'bytes the server sends before the client closes', 'bytes') },
+  async run(ctx, o) {
     ctx.step('start two actor processes: server and client');
     const [server, client] = await startActors(ctx, ['server', 'client']);
+    const port = ctx.port();
     await server.listen(port, { allowHalfOpen: true });
-
-    const unread = await runCase(ctx, 'unread', server, client, port, bytes);
-    const read = await runCase(ctx, 'all-read', server, client, port, bytes);
-    checkActors([server, client]);
-
-    ctx.table({
-      title: 'close() with and without unread data',
-      columns: ['case', "client Recv-Q at close", 'counters', 'client end after', 'server end after', 'server recv #1', 'server recv #2'],
-      rows: [unread, read].map((k) => [
-        k.name, String(k.recvQ), formatDelta(k.delta), k.clientAfter, k.serverAfter, fmt(k.serverRead[0]), fmt(k.serverRead[1]),
-      ]),
-      note: 'counters are namespace-wide deltas around the close (Tcp.OutRsts = RST segments sent; TCPAbortOnClose = "closed with unread data").',
+    const cases = await ctx.matrix({ name: CASES }, async ({ name }) => {
+      ctx.step(`${name}: the server sends ${o.bytes} bytes, the client ${name === 'unread' ? 'reads nothing' : 'reads them all'}, then close()`);
+      const c = await client.connect(port);
+      const s = await server.accepted(c.localPort);
+      await server.syswrite(s.conn, o.bytes);
+      const ends = endsOf(c.localPort, port);
+      await ctx.waitSs(`${o.bytes} bytes in the client's receive queue`, (xs) => endIn(xs, ends.client)?.recvQ === o.bytes);
+      if (name === 'all-read') await client.sysread(c.conn, o.bytes);
+      const before = await ctx.snapshot(`${name}: before close`, { focus: { port: c.localPort } });
+      const { delta } = await ctx.counters(`${name}: client close()`, async () => {
+        await client.request({ op: 'destroy', conn: c.conn });
+        await ctx.waitSs(`the server end of :${c.localPort} to react`, (xs) => ['absent', 'CLOSE-WAIT'].includes(stateIn(xs, ends.server)));
+      });
+      const after = await ctx.snapshot(`${name}: after close`, { focus: { port: c.localPort } });
+      const reads = [formatResult(await server.sysread(s.conn)), formatResult(await server.sysread(s.conn))];
+      ctx.event('syscall', `${name}: server recv(2) -> ${reads.join(', then ')}`, { name, reads });
+      await server.request({ op: 'destroy', conn: s.conn });
+      return {
+        recvQ: endIn(before, ends.client)?.recvQ ?? -1,
+        rsts: delta['Tcp.OutRsts'] ?? 0,
+        abortOnClose: delta['TcpExt.TCPAbortOnClose'] ?? 0,
+        clientAfter: stateIn(after, ends.client),
+        serverAfter: stateIn(after, ends.server),
+        reads,
+      };
     });
-
-    // verdicts from the observations
-    {
-      const k = unread;
-      const rst = (k.delta['Tcp.OutRsts'] ?? 0) >= 1 && (k.delta['TcpExt.TCPAbortOnClose'] ?? 0) >= 1;
-      const gone = k.clientAfter === 'absent' && k.serverAfter === 'absent';
-      const reset = k.serverRead[0].errno === 'ECONNRESET';
-      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter === 'absent' ? 'gone (no FIN-WAIT, no TIME-WAIT)' : k.clientAfter} and the server end ${k.serverAfter === 'absent' ? 'gone (no CLOSE-WAIT)' : k.serverAfter}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
-      if (k.recvQ !== bytes) ctx.verdict('unread-close-sends-rst', 'inconclusive', `the unread data was not seen in the client's Recv-Q before close (${k.recvQ}). ${obs}`);
-      else ctx.verdict('unread-close-sends-rst', rst && gone && reset ? 'confirmed' : rst || reset ? 'partly' : 'refuted', obs);
-    }
-    {
-      const k = read;
-      const noRst = (k.delta['Tcp.OutRsts'] ?? 0) === 0;
-      const fin = k.serverAfter === 'CLOSE-WAIT' && k.serverRead[0].ret === 0;
-      const obs = `Client had Recv-Q ${k.recvQ} at close(); counters: ${formatDelta(k.delta)}; after close the client end was ${k.clientAfter === 'absent' ? 'gone' : k.clientAfter} and the server end ${k.serverAfter === 'absent' ? 'gone' : k.serverAfter}; server recv(2): ${k.serverRead.map(fmt).join(', then ')}.`;
-      if (k.recvQ !== 0) ctx.verdict('read-close-sends-fin', 'inconclusive', `the client's Recv-Q was not empty before close (${k.recvQ}). ${obs}`);
-      else ctx.verdict('read-close-sends-fin', noRst && fin ? 'confirmed' : 'refuted', obs);
-    }
+    checkActors([server, client]);
+    return { bytes: o.bytes, cases };
   },
+  judge: ({ bytes, cases }) => {
+    const [u, r] = CASES.map((name) => cases.find((c) => c.name === name)?.evidence);
+    return {
+      'unread-close-sends-rst': all(
+        need(`${bytes} bytes unread in the client's Recv-Q at close()`, u?.recvQ === bytes, `Recv-Q at close: ${u?.recvQ ?? 'not observed'}`),
+        atLeast('RST segments sent (Tcp.OutRsts)', u?.rsts, 1),
+        atLeast('TcpExt.TCPAbortOnClose', u?.abortOnClose, 1),
+        is("the server's end after close (no CLOSE-WAIT)", u?.serverAfter, 'absent'),
+        is("the server's next recv(2)", u?.reads[0], '-1 ECONNRESET'),
+      ),
+      'read-close-sends-fin': all(
+        need("the client's Recv-Q empty at close()", r?.recvQ === 0, `Recv-Q at close: ${r?.recvQ ?? 'not observed'}`),
+        is('RST segments sent (Tcp.OutRsts)', r?.rsts, 0),
+        is("the server's end after close", r?.serverAfter, 'CLOSE-WAIT'),
+        is("the server's next recv(2)", r?.reads[0], '0 (EOF)'),
+      ),
+    };
+  },
+  tables: ({ cases }) => [
+    {
+      title: 'close() with and without unread data',
+      columns: ['case', 'client Recv-Q at close', 'Tcp.OutRsts', 'TCPAbortOnClose', 'client end after', 'server end after', 'server recv(2)'],
+      rows: cases.map((c) => [c.name, ...(c.evidence ? [c.evidence.recvQ, c.evidence.rsts, c.evidence.abortOnClose, c.evidence.clientAfter, c.evidence.serverAfter, c.evidence.reads.join(', then ')].map(String) : [c.error ?? 'not run'])]),
+      note: 'Counters are namespace-wide deltas around the close; "absent" = ss no longer lists the socket.',
+    },
+  ],
 });
