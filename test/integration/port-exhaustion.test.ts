@@ -1,33 +1,19 @@
-// port-exhaustion: the verdict must agree with the errno and the client's snapshot of TIME-WAIT ports.
+// port-exhaustion, run for real: the errno, the TIME-WAIT sockets behind it, and the other destination.
 import { describe, expect, it } from 'vitest';
-import { portOf } from '../../harness/evidence/ss.ts';
-import { countIn, eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
+import lab from '../../labs/port-exhaustion.ts';
+import { countIn, evidenceOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 describe('port-exhaustion', () => {
-  it('exhausts a narrowed port range with TIME-WAIT and records the errno', async () => {
+  it('exhausts a 6-port range: EADDRNOTAVAIL, while another destination still gets the same ports', async () => {
     const r = await runForTest('port-exhaustion', { ports: 6 });
-    expect(r.sysctls['client:net.ipv4.ip_local_port_range']).toBe('40000 40005');
-    const exhausted = snapshotNamed(r, 'client: ports exhausted');
-    expect(exhausted.host).toBe('client');
-    const twPorts = exhausted.sockets.filter((s) => s.state === 'TIME-WAIT' && portOf(s.peer) === 8080).map((s) => portOf(s.local));
-    const okFirst = eventsOf(r, 'connect', { to: ':8080', result: 'ok' });
-    // every successful short connection's port is one of the TIME-WAIT sockets of the snapshot
-    const allInTw = okFirst.every((e) => twPorts.includes(e.data!.localPort as number));
-    const fails = eventsOf(r, 'errno');
-    expect(fails.length).toBeLessThanOrEqual(1);
-    const fail = fails[0]?.data!.result as string | undefined;
-    const other = eventsOf(r, 'connect', { to: ':8081', result: 'ok' });
-    const expected =
-      fail === undefined ? 'refuted'
-      : fail !== 'EADDRNOTAVAIL' && fail !== 'EADDRINUSE' ? 'inconclusive'
-      : !allInTw ? 'inconclusive'
-      : fail === 'EADDRINUSE' && other.length === 0 ? 'confirmed'
-      : 'partly';
-    expect(verdictOf(r, 'exhaustion-connect-fails')).toBe(expected);
-    // the other destination's connections sit on ports the TIME-WAIT sockets still hold
-    const after = snapshotNamed(r, 'client: after connecting to :8081');
-    for (const e of other) expect(countIn(after, { localPort: e.data!.localPort as number, peerPort: 8081, state: 'ESTAB' })).toBe(1);
-    const range = eventsOf(r, 'sysctl').find((e) => e.data?.defaultRange)!.data!.defaultRange;
-    expect(verdictOf(r, 'default-port-range') === 'confirmed').toBe(range === '32768 60999');
+    const ev = evidenceOf(r, lab);
+    expect(r.sysctls['client:net.ipv4.ip_local_port_range']).toMatch(/^40000\s+40005$/);
+    expect(ev.used).toHaveLength(6);
+    expect(new Set(ev.used).size).toBe(6);
+    expect(countIn(snapshotNamed(r, 'client: ports exhausted'), { state: 'TIME-WAIT' })).toBe(6);
+    expect(ev.failure).toBe('EADDRNOTAVAIL');
+    expect(ev.other.every((a) => a.result === 'ok' && a.inTimeWait)).toBe(true);
+    expect(ev.defaultRange).toBe('32768 60999');
+    expect([verdictOf(r, 'exhaustion-connect-fails'), verdictOf(r, 'default-port-range')]).toEqual(['partly', 'confirmed']);
   });
 });
