@@ -1,62 +1,25 @@
-// tw-reuse: every cell's claim of "reused" must match its own end snapshot (ESTAB from the single client port
-// instead of TIME-WAIT), and the verdicts must follow from the cells.
+// tw-reuse, run for real: which cells reused the TIME-WAIT port, when, and the server that could not.
 import { describe, expect, it } from 'vitest';
-import { countIn, eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
-
-const PORT = 41000;
-
-interface CellData {
-  id: string;
-  reuse: number;
-  ts: number;
-  topo: string;
-  delay?: number;
-  closeMs: number;
-  reusedAfterMs?: number;
-  lastFailAtMs?: number;
-}
-
-/**
- * Could reuse have begun `d` ms into TIME-WAIT? TIME-WAIT began between close() (0) and closeMs; a failed
- * connect() called at t had age >= t - closeMs <= d; a success returned at t had age <= t, > d (1 ms clock grain).
- */
-const consistentWith = (c: CellData, d: number) =>
-  c.reusedAfterMs !== undefined && c.reusedAfterMs >= d - 1 && (c.lastFailAtMs === undefined || c.lastFailAtMs - c.closeMs <= d + 1);
+import lab from '../../labs/tw-reuse.ts';
+import { evidenceOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
 describe('tw-reuse', () => {
-  it('runs the tcp_tw_reuse x tcp_timestamps x topology matrix', async () => {
-    const r = await runForTest('tw-reuse', { delays: '300', deadline: 2000 });
-    const cells = eventsOf(r, 'cell').map((e) => e.data as unknown as CellData);
-    expect(cells).toHaveLength(13);
-    const reusedBySnapshot = new Map<string, boolean>();
-    for (const c of cells) {
-      const snap = snapshotNamed(r, `${c.id}: end`);
-      const estab = countIn(snap, { localPort: PORT, state: 'ESTAB' });
-      const tw = countIn(snap, { localPort: PORT, state: 'TIME-WAIT' });
-      reusedBySnapshot.set(c.id, estab === 1 && tw === 0);
-      expect(c.reusedAfterMs !== undefined, c.id).toBe(estab === 1 && tw === 0);
-      if (c.reusedAfterMs === undefined) expect(tw, c.id).toBe(1);
+  it('reuses a TIME-WAIT port only with timestamps, after tcp_tw_reuse_delay, and only for connect()', async () => {
+    const r = await runForTest('tw-reuse', { delays: '300', deadline: 1800 });
+    const ev = evidenceOf(r, lab);
+    const at = (topo: string, reuse: number, ts: number) => ev.cells.find((c) => c.topo === topo && c.reuse === reuse && c.ts === ts)!.evidence!;
+    for (const c of ev.cells.filter((x) => x.ts === 0 || x.reuse === 0)) expect(c.evidence!.reusedAfterMs, `${c.topo} ${c.reuse} ${c.ts}`).toBeUndefined();
+    for (const c of ev.cells.filter((x) => x.ts === 0 || x.reuse === 0)) expect(c.evidence!.failures).toContain('EADDRNOTAVAIL');
+    for (const [topo, reuse] of [['loopback', 1], ['loopback', 2], ['two-host', 1]] as const) {
+      const c = at(topo, reuse, 1);
+      expect(c.reusedAfterMs, `${topo} ${reuse}`).toBeGreaterThanOrEqual(999);
+      expect(c.reusedAfterMs).toBeLessThan(1700);
     }
-    const reused = (pred: (c: CellData) => boolean) => cells.filter(pred).map((c) => reusedBySnapshot.get(c.id));
-    const noTsReused = reused((c) => c.ts === 0 && c.reuse !== 0).some(Boolean);
-    const tsReused = reused((c) => c.ts === 1).some(Boolean);
-    expect(verdictOf(r, 'reuse-needs-timestamps')).toBe(noTsReused ? 'refuted' : tsReused ? 'confirmed' : 'inconclusive');
-
-    const main = cells.find((c) => c.id === 'two-host-r1-t1');
-    const extra = cells.filter((c) => c.delay !== undefined);
-    const after1s =
-      !main ? 'inconclusive'
-      : !reusedBySnapshot.get(main.id) ? 'refuted'
-      : consistentWith(main, 1000) && extra.every((c) => consistentWith(c, c.delay!)) ? 'confirmed'
-      : 'partly';
-    expect(verdictOf(r, 'reuse-after-1s')).toBe(after1s);
-
-    const serverBinds = eventsOf(r, 'bind')[0].data!.results as string[];
-    const serverBlocked = serverBinds.every((b) => b !== 'ok');
-    expect(verdictOf(r, 'reuse-client-only') === 'confirmed').toBe(serverBlocked && cells.some((c) => reusedBySnapshot.get(c.id)));
-
-    const defaultReuse = eventsOf(r, 'sysctl').find((e) => e.data?.reuse !== undefined)!.data!.reuse;
-    const r1Works = reused((c) => c.reuse === 1 && c.ts === 1 && c.delay === undefined).every(Boolean);
-    expect(verdictOf(r, 'tw-reuse-remedy')).toBe(!r1Works ? 'refuted' : defaultReuse === '0' ? 'confirmed' : 'partly');
+    expect(at('two-host', 2, 1).reusedAfterMs).toBeUndefined(); // 2 = loopback only
+    expect(ev.delays[0].evidence!.reusedAfterMs).toBeGreaterThanOrEqual(299);
+    expect(ev.delays[0].evidence!.reusedAfterMs).toBeLessThan(1000);
+    expect(ev.server).toMatchObject({ reuse: '1', bind: 'EADDRINUSE' });
+    expect(snapshotNamed(r, 'server-side: TIME-WAIT on the listening port').sockets.some((s) => s.state === 'TIME-WAIT')).toBe(true);
+    expect(['reuse-after-1s', 'reuse-needs-timestamps', 'reuse-client-only', 'tw-reuse-remedy'].map((id) => verdictOf(r, id))).toEqual(['confirmed', 'confirmed', 'confirmed', 'partly']);
   });
 });
