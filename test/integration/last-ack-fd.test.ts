@@ -1,29 +1,21 @@
+// last-ack-fd, run for real: which descriptors held each server socket, per ss -p and /proc/<pid>/fd.
 import { describe, expect, it } from 'vitest';
-import { eventsOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
+import lab from '../../labs/last-ack-fd.ts';
+import { evidenceOf, runForTest, snapshotNamed, verdictOf } from '../helpers.ts';
 
-describe('last-ack-fd lab', () => {
-  it('judges descriptor ownership of LAST-ACK from ss -p and /proc, per close()/shutdown()', async () => {
-    const r = await runForTest('last-ack-fd', { port: 9000 });
-    expect(r.outcome).toBe('ran');
-    // close() case on :9000, shutdown() case on :9001
-    const servers = (label: string, state: string) => snapshotNamed(r, label).sockets.filter((s) => s.state === state && /:900[01]$/.test(s.local));
-    const la = servers('LAST-ACK', 'LAST-ACK');
-    expect(la.length).toBe(2);
-    const owned = la.filter((s) => (s.users ?? []).length > 0).length;
-    const check = (how: string) => eventsOf(r, 'fd-check', { how, label: 'in LAST-ACK' })[0].data!;
-    const closeHeld = (check('close').fds as number[]).length > 0;
-    const shutHeld = (check('shutdown').fds as number[]).length > 0;
-    // ss -p and /proc agree
-    expect(owned).toBe(Number(closeHeld) + Number(shutHeld));
-    const v = verdictOf(r, 'last-ack-no-fd');
-    expect(v === 'partly').toBe(!closeHeld && shutHeld);
-    expect(v === 'refuted').toBe(closeHeld);
-    expect(check('close').ssInode).toBe(0);
-
-    // close-wait-holds-fd, every outcome, from the ss -p owners in the CLOSE-WAIT snapshot
-    const cw = servers('CLOSE-WAIT', 'CLOSE-WAIT');
-    const cwOwned = cw.filter((s) => (s.users ?? []).length > 0).length;
-    const expected = cw.length < 2 ? 'inconclusive' : cwOwned === 0 ? 'refuted' : cwOwned < cw.length ? 'partly' : 'confirmed';
-    expect(verdictOf(r, 'close-wait-holds-fd')).toBe(expected);
+describe('last-ack-fd', () => {
+  it('close() frees the descriptor before LAST-ACK ends; shutdown() does not', async () => {
+    const r = await runForTest('last-ack-fd');
+    const ev = evidenceOf(r, lab);
+    const [cl, sh] = ev.cases;
+    expect([cl.closeWait.state, sh.closeWait.state, cl.lastAck.state, sh.lastAck.state]).toEqual(['CLOSE-WAIT', 'CLOSE-WAIT', 'LAST-ACK', 'LAST-ACK']);
+    // what ss -p said is what the snapshots recorded
+    const owners = (label: string) => snapshotNamed(r, label).sockets.filter((s) => s.state === label).map((s) => s.users?.map((u) => `${u.pid}:${u.fd}`) ?? []);
+    expect(owners('CLOSE-WAIT').sort()).toEqual([cl.closeWait.users, sh.closeWait.users].sort());
+    expect(cl.closeWait.users).toEqual([`${ev.pid}:${cl.fd}`]);
+    expect(cl.lastAck).toMatchObject({ users: [], ino: 0, fds: [] });
+    expect(sh.lastAck).toMatchObject({ users: [`${ev.pid}:${sh.fd}`], fds: [sh.fd] });
+    expect(sh.after.fds).toEqual([sh.fd]); // the shutdown() fd outlives the connection
+    expect([verdictOf(r, 'last-ack-no-fd'), verdictOf(r, 'close-wait-holds-fd')]).toEqual(['partly', 'confirmed']);
   });
 });
