@@ -43,7 +43,7 @@ describe('lab CLI', () => {
   it('<lab> --help explains the lab options and claims', async () => {
     const r = await cli(['time-wait-restart', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--old .*\[one of: none, reuseaddr, reuseport, both\]/);
+    expect(r.stdout).toMatch(/--old .*\[one or more of none, reuseaddr, reuseport, both, comma-separated\]/);
     expect(r.stdout).toMatch(/--connections/);
     expect(r.stdout).toMatch(/Claims tested:/);
   });
@@ -53,7 +53,7 @@ describe('lab CLI', () => {
   });
 
   it('bad option value: names the option, the value and the accepted values', async () => {
-    expectOneLineError(await cli(['time-wait-restart', '--old', 'sometimes']), /option --old: 'sometimes' is not valid; expected one of none, reuseaddr, reuseport, both/);
+    expectOneLineError(await cli(['time-wait-restart', '--old', 'sometimes']), /option --old: 'sometimes' is not valid; expected one or more of none, reuseaddr, reuseport, both/);
     expectOneLineError(await cli(['time-wait-restart', '--connections', '0']), /option --connections: '0' is not valid; expected a whole number from 1 to 200/);
   });
 
