@@ -4,12 +4,20 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../harness/evidence/records.ts';
 import { parseOptions } from '../../harness/lab/options.ts';
+import { all, is, type Judged } from '../../harness/lab/judge.ts';
 import { judgeEvidence } from '../../harness/lab/verdicts.ts';
 import { labNames } from '../../harness/runs/registry.ts';
 import type { JudgeCases } from '../judge-cases.ts';
 
 const DIR = path.resolve(import.meta.dirname, '../judges');
 const VERDICTS: Verdict[] = ['confirmed', 'refuted', 'partly', 'inconclusive'];
+/** a judgement that always grades to `v`, whatever the evidence */
+const CONSTANT: Record<Verdict, Judged> = {
+  confirmed: is('constant', 1, 1),
+  refuted: is('constant', 1, 2),
+  partly: all(is('constant', 1, 1), is('constant', 1, 2)),
+  inconclusive: is('constant', undefined, 1),
+};
 const files = readdirSync(DIR).filter((f) => f.endsWith('.cases.ts')).sort();
 const suites: JudgeCases[] = [];
 for (const f of files) suites.push((await import(path.join(DIR, f))).default as JudgeCases);
@@ -38,11 +46,20 @@ for (const s of suites) {
       });
     }
 
-    it('its cases would catch a judge that gives any claim a constant verdict', () => {
+    it('its cases catch a judge changed to give any claim a constant verdict', () => {
       for (const id of Object.keys(s.def.claims)) {
         const expected = new Set(s.cases.flatMap((c) => (c.expect[id] ? [c.expect[id]] : [])));
-        expect([...expected], `claim ${id}: cases must expect an inconclusive verdict and at least one other`).toContain('inconclusive');
-        for (const constant of VERDICTS) expect([...expected].some((v) => v !== constant), `claim ${id}: a constant '${constant}' would pass every case`).toBe(true);
+        expect([...expected], `claim ${id}: cases must expect an inconclusive verdict (missing evidence) too`).toContain('inconclusive');
+        for (const constant of VERDICTS) {
+          // the mutant: the lab's own judge, except that this claim always gets `constant`
+          const mutant = { ...s.def, judge: (ev: unknown, o: Parameters<typeof s.def.judge>[1]) => ({ ...s.def.judge(ev, o), [id]: CONSTANT[constant] }) };
+          const caught = s.cases.some((c) => {
+            const options = { ...parseOptions(s.lab, s.def.options, {}), ...c.options };
+            const got = judgeEvidence(mutant, JSON.parse(JSON.stringify(c.evidence)), options).find((x) => x.id === id)!.verdict;
+            return c.expect[id] !== undefined && got !== c.expect[id];
+          });
+          expect(caught, `claim ${id}: a judge that always says '${constant}' passes every case`).toBe(true);
+        }
       }
     });
   });
