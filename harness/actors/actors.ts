@@ -216,6 +216,8 @@ export async function startActors(ctx: Recorder, names: readonly string[]): Prom
   const actors = names.map((name) => {
     const proc = execa(process.execPath, [...launch.args, name], {
       ipc: true,
+      // a process group of its own: Ctrl-C reaches the lab, which stops its actors; they still die with it
+      detached: true,
       stdin: 'ignore',
       buffer: false,
       reject: false,

@@ -25,7 +25,8 @@ const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 export async function startHelper(ctx: Recorder, name: string, script: string, args: string[], wrapper: string[] = []): Promise<HelperProcess> {
   const node = [process.execPath, '--import', TSX_LOADER, script, ...args];
   const argv = [...wrapper, ...node];
-  const proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // its own process group: Ctrl-C reaches the lab, which stops it; it still dies with the lab (PR_SET_PDEATHSIG)
+  const proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   ctx.defer(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   });

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UserError } from '../errors.ts';
+import { quote, UserError } from '../errors.ts';
 import type { LabDefinition } from '../lab/define.ts';
 import { findLab, listLabs, type LabEntry } from '../runs/registry.ts';
 import { finalReport, liveReporter, type Printer } from '../report/console.ts';
@@ -10,10 +10,12 @@ import { shortSource } from '../report/format.ts';
 import type { LabResult } from '../evidence/records.ts';
 import { runLab } from '../runs/run.ts';
 import { parseOptions, type OptionSpecs } from '../lab/options.ts';
-import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult } from '../results/store.ts';
+import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
+import { preflight } from '../runs/sandbox.ts';
+import { exitCodeOf, handleStopSignals, type StopSignal } from './signals.ts';
 
-/** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here, 130 interrupted. */
-export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3, interrupted: 130 } as const;
+/** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
+export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
 
 const stdout: Printer = {
   write: (t) => void process.stdout.write(t),
@@ -50,21 +52,31 @@ async function prepareRunDir(argv: Record<string, unknown>): Promise<string> {
   }
 }
 
-async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promise<number> {
+async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: string[]): Promise<number> {
   const labOptions: Record<string, unknown> = {};
   for (const name of Object.keys(entry.def.options)) if (argv[name] !== undefined) labOptions[name] = argv[name];
   parseOptions(entry.name, entry.def.options, labOptions); // bad options are exit 2 before anything runs or is written
-  const runDir = await prepareRunDir(argv);
+  await preflight(); // missing tools or no user namespaces: one line, before anything is printed or written
   const json = argv.json === true;
   const ac = new AbortController();
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (++interrupts > 1) process.exit(EXIT.interrupted); // second Ctrl-C: the sandbox dies with us
-    if (!json) process.stderr.write(`\n${sig}: stopping the lab and tearing down its sandbox (Ctrl-C again to quit at once)\n`);
-    ac.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  let stoppedBy: StopSignal | undefined;
+  let runDir: string | undefined;
+  const marker: RunMarker = { status: 'running', pid: process.pid, labs: [entry.name], args, startedAt: new Date().toISOString() };
+  handleStopSignals(
+    (sig) => {
+      stoppedBy = sig;
+      if (!json) process.stderr.write(`\n${sig}: stopping the lab and tearing down its sandbox (Ctrl-C again to quit at once)\n`);
+      ac.abort(sig);
+    },
+    (sig) => {
+      // a deliberate second signal: quit now; the sandbox dies with this process (PR_SET_PDEATHSIG)
+      if (runDir) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy ?? sig, endedAt: new Date().toISOString(), note: `quit at once on a second ${sig}: no result was written` });
+      process.exit(exitCodeOf(stoppedBy ?? sig));
+    },
+  );
+  runDir = await prepareRunDir(argv);
+  writeMarker(runDir, marker);
+  if (ac.signal.aborted) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy, endedAt: new Date().toISOString(), note: 'stopped before the lab started' });
   if (!json) process.stdout.write(`${entry.name}: ${entry.title}\n`);
   const result: LabResult = await runLab({
     lab: entry,
@@ -74,13 +86,31 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>): Promi
     onOutput: (line) => process.stderr.write(line + '\n'),
   });
   const dir = await writeLabResult(runDir, result);
+  writeMarker(runDir, { ...marker, status: stoppedBy ? 'interrupted' : 'finished', ...(stoppedBy ? { signal: stoppedBy } : {}), endedAt: new Date().toISOString(), outcomes: { [entry.name]: result.outcome } });
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     const rel = path.relative(process.cwd(), dir);
     finalReport(stdout, result, rel && !rel.startsWith('..') ? rel : dir);
   }
-  if (ac.signal.aborted) return EXIT.interrupted;
+  if (stoppedBy) return exitCodeOf(stoppedBy);
   return result.outcome === 'ran' ? EXIT.ran : result.outcome === 'skipped' ? EXIT.skipped : EXIT.error;
+}
+
+/** Global options yargs would bend rather than refuse: --results-dir twice or empty, --json=<not a boolean>. */
+function checkGlobalOptions(args: readonly string[], argv: Record<string, unknown>): void {
+  const dir = argv['results-dir'];
+  if (Array.isArray(dir)) throw new UserError(`option --results-dir: given ${dir.length} times; give it once`);
+  if (dir !== undefined && String(dir).trim() === '') throw new UserError("option --results-dir: '' is not valid; expected a folder");
+  for (const a of args) {
+    const m = /^--(?:no-)?json=(.*)$/s.exec(a);
+    if (m && m[1] !== 'true' && m[1] !== 'false') throw new UserError(`option --json: ${quote(m[1])} is not valid; expected true or false (or just --json)`);
+  }
+  if (Array.isArray(argv.json)) throw new UserError('option --json: given more than once; give it once');
+}
+
+/** yargs' own messages echo raw input: escape control characters and shorten long words. */
+function tame(message: string): string {
+  return message.replace(/\s+/g, ' ').trim().split(' ').map((w) => (/[\u0000-\u001f\u007f-\u009f]/.test(w) || w.length > 60 ? quote(w) : w)).join(' ');
 }
 
 /** Parse argv and run; resolves with the exit code. */
@@ -113,12 +143,14 @@ export async function main(args: string[]): Promise<number> {
     .wrap(Math.min(110, y.terminalWidth()))
     .fail((msg, err) => {
       if (err && err.name !== 'YError') throw err;
-      const text = msg || err?.message || 'bad arguments';
-      throw new UserError(`${text.replace(/\s+/g, ' ').trim()} (see --help)`);
+      throw new UserError(`${tame(msg || err?.message || 'bad arguments')} (see --help)`);
     })
     .parseAsync();
   if (chosen === 'list') await listCommand();
-  else if (chosen) return labCommand(chosen.entry, chosen.argv);
+  else if (chosen) {
+    checkGlobalOptions(args, chosen.argv);
+    return labCommand(chosen.entry, chosen.argv, args);
+  }
   return EXIT.ran;
 }
 

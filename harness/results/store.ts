@@ -1,4 +1,5 @@
 // Write runs to disk: results/<run-id>/<lab>/{result.json, writeup.md, snapshots/*.txt}. Never overwrites.
+import { writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -70,4 +71,27 @@ export async function writeLabResult(runDir: string, result: LabResult): Promise
     }
   }
   return dir;
+}
+
+/** What happened to a run, written first ("running") and completed last: every run folder says how it ended. */
+export interface RunMarker {
+  status: 'running' | 'finished' | 'interrupted';
+  /** the CLI's pid: a "running" marker whose process is gone was abandoned (the CLI was killed with SIGKILL) */
+  pid: number;
+  labs: string[];
+  args: string[];
+  startedAt: string;
+  endedAt?: string;
+  /** the signal that stopped the run */
+  signal?: string;
+  /** the outcome of each lab whose result was written */
+  outcomes?: Record<string, string>;
+  note?: string;
+}
+
+export const MARKER = 'run.json';
+
+/** Write the run's marker (synchronously, so it also works on the way out of a quitting process). */
+export function writeMarker(runDir: string, marker: RunMarker): void {
+  writeFileSync(path.join(runDir, MARKER), JSON.stringify(marker, null, 2) + '\n');
 }

@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { labErrors } from '../errors.ts';
 import { sourcesOf, type LabDefinition } from '../lab/define.ts';
 
-export const LABS_DIR = fileURLToPath(new URL('../../labs/', import.meta.url));
+/** labs/, or TCP_LAB_LABS_DIR (the tests point it at test/fixtures/labs to drive fixture labs through the CLI) */
+export const LABS_DIR = process.env.TCP_LAB_LABS_DIR || fileURLToPath(new URL('../../labs/', import.meta.url));
 
 export interface LabEntry {
   name: string;

@@ -29,6 +29,23 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
   const options = parseOptions(entry.name, entry.def.options, req.options ?? {});
   await preflight();
   const started = new Date();
+  const failed = (reason: string): LabResult => ({
+    schemaVersion: SCHEMA_VERSION,
+    lab: entry.name,
+    title: entry.title,
+    outcome: 'error',
+    reason,
+    kernel: kernelName(),
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    sysctls: {},
+    options,
+    claims: judgeEvidence(entry.def, undefined, options, 'the lab did not finish'),
+    snapshots: [],
+    events: [],
+    tables: [],
+  });
+  if (req.signal?.aborted) return failed(`interrupted by ${String(req.signal.reason)} before the lab started`);
   const child = spawnRunner({ name: entry.name, module: entry.module, options });
   if (child.pid !== undefined) req.onSpawn?.(child.pid);
   const output: string[] = [];
@@ -46,7 +63,8 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
     if (m.type === 'result') result = m.result;
     else req.onMessage?.(m);
   });
-  const interrupt = () => child.kill('SIGINT');
+  // the runner stops the same way whichever of these it gets; pass on the one the run was stopped with
+  const interrupt = () => child.kill((['SIGINT', 'SIGTERM', 'SIGHUP'] as const).find((x) => x === req.signal?.reason) ?? 'SIGINT');
   req.signal?.addEventListener('abort', interrupt, { once: true });
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (err) => {
@@ -57,21 +75,8 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
   });
   req.signal?.removeEventListener('abort', interrupt);
   if (result) return result;
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    lab: entry.name,
-    title: entry.title,
-    outcome: 'error',
-    reason: `the lab's sandbox process ${how} before reporting a result${output.length ? `: ${output.slice(-3).join(' | ')}` : ''}`,
-    kernel: kernelName(),
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-    sysctls: {},
-    options,
-    claims: judgeEvidence(entry.def, undefined, options, 'the lab did not finish'),
-    snapshots: [],
-    events: [],
-    tables: [],
-  };
+  const how = req.signal?.aborted
+    ? `was stopped (interrupted by ${String(req.signal.reason)})`
+    : exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return failed(`the lab's sandbox process ${how} before reporting a result${output.length ? `: ${output.slice(-3).join(' | ')}` : ''}`);
 }

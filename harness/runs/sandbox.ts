@@ -1,7 +1,7 @@
 // Host side of the sandbox: check that this machine can make one, and start a lab's runner inside a
 // fresh user + network namespace (rootless: `unshare --user --map-root-user --net`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -20,6 +20,18 @@ const REQUIRED = [
 
 let checked: Promise<void> | undefined;
 
+/** What to change so user namespaces work, naming only the settings this kernel has (with their values now). */
+export function usernsHint(proc = '/proc/sys'): string {
+  const read = (name: string) => { try { return readFileSync(`${proc}/${name.replace(/\./g, '/')}`, 'utf8').trim(); } catch { return undefined; } };
+  const fixes = [
+    ['user.max_user_namespaces', (v: string) => v === '0', 'a non-zero value'],
+    ['kernel.unprivileged_userns_clone', (v: string) => v === '0', '1'],
+    ['kernel.apparmor_restrict_unprivileged_userns', (v: string) => v !== '0', '0'],
+  ] as const;
+  const found = fixes.flatMap(([name, blocks, want]) => { const v = read(name); return v === undefined ? [] : [`${name} is ${v}${blocks(v) ? ` (set it to ${want})` : ''}`]; });
+  return `allow unprivileged user namespaces (${found.join('; ') || 'none of the usual sysctls exist here'}), or run outside a chroot or container that forbids them`;
+}
+
 /** Make sure unshare, ss and ip exist and that a user+net namespace can be made; UserError says what to do. */
 export function preflight(): Promise<void> {
   checked ??= (async () => {
@@ -29,11 +41,7 @@ export function preflight(): Promise<void> {
     const probe = await execa('unshare', ['--user', '--map-root-user', '--net', 'true'], { reject: false, timeout: 5000, env: { PATH: toolPath() } });
     if (probe.exitCode !== 0) {
       const said = (probe.stderr || probe.shortMessage || '').trim().split('\n')[0];
-      throw new UserError(
-        `cannot create a user + network namespace (${said}): allow unprivileged user namespaces ` +
-          "('sysctl -w kernel.unprivileged_userns_clone=1' and a non-zero user.max_user_namespaces; on Ubuntu also " +
-          "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'), or run as root outside a chroot or container that forbids it",
-      );
+      throw new UserError(`cannot create a user + network namespace (${said}): ${usernsHint()}`);
     }
   })();
   checked.catch(() => {
