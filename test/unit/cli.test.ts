@@ -1,6 +1,6 @@
 // The CLI as a user meets it: help, list, and one-line errors with exit 2 for every kind of bad input.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,13 +74,38 @@ describe('lab CLI', () => {
 
   it('missing unshare: says which package to install', async () => {
     const bin = mkdtempSync(path.join(tmpdir(), 'tcplab-nobin-'));
-    symlinkSync(process.execPath, path.join(bin, 'node'));
-    expectOneLineError(await cli(['time-wait-restart'], { PATH: bin }), /'unshare' \(package util-linux\) is not installed: run 'scripts\/setup.sh'/);
+    try {
+      symlinkSync(process.execPath, path.join(bin, 'node'));
+      const r = await cli(['time-wait-restart'], { PATH: bin });
+      expectOneLineError(r, /'unshare' \(package util-linux\) is not installed: run 'scripts\/setup.sh'/);
+      expect(r.stdout).toBe(''); // not even the lab's title before the error
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('no user namespaces allowed: says why and what to do', async () => {
     // A real refusal, made inside a throwaway user namespace whose own limit is set to zero (the host is untouched).
     const r = await cli(['time-wait-restart'], {}, ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh']);
-    expectOneLineError(r, /cannot create a user \+ network namespace \(.*\): allow unprivileged user namespaces/);
+    expectOneLineError(r, /cannot create a user \+ network namespace \(.*\): allow unprivileged user namespaces \(user\.max_user_namespaces is 0 \(set it to a non-zero value\)/);
+    expect(r.stderr).not.toMatch(/unprivileged_userns_clone/); // this kernel has no such sysctl: it is not named
+    expect(r.stdout).toBe('');
+  });
+
+  it('global options that yargs would bend are refused: --results-dir twice or empty, --json=maybe', async () => {
+    expectOneLineError(await cli(['time-wait-restart', '--results-dir', '/tmp/a', '--results-dir', '/tmp/b']), /option --results-dir: given 2 times; give it once/);
+    expectOneLineError(await cli(['time-wait-restart', '--results-dir', '']), /option --results-dir: '' is not valid/);
+    expectOneLineError(await cli(['time-wait-restart', '--json=maybe']), /option --json: 'maybe' is not valid; expected true or false/);
+  });
+
+  it('echoed input is quoted, escaped and shortened: a huge name, escape sequences, newlines', async () => {
+    const huge = await cli(['x'.repeat(20000)]);
+    expectOneLineError(huge, /unknown lab 'x{57}\.\.\.'/);
+    expect(huge.stderr.length).toBeLessThan(300);
+    expectOneLineError(await cli(['time-\u001b[31mwait\nrestart']), /unknown lab 'time-\\x1b\[31mwait\\x0arestart'/);
+    const flag = await cli(['time-wait-restart', `--${'y'.repeat(5000)}\u001b[2J`, '1']);
+    expectOneLineError(flag, /Unknown argument/);
+    expect(flag.stderr.length).toBeLessThan(300);
+    expect(flag.stderr).not.toMatch(/\u001b/);
   });
 });

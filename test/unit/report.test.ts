@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { finalReport, liveReporter } from '../../harness/report/console.ts';
 import { reproduceCommand } from '../../harness/report/format.ts';
 import { renderWriteup } from '../../harness/report/writeup.ts';
@@ -81,6 +81,7 @@ describe('console report', () => {
 describe('results store', () => {
   it('gives every run a new folder and never overwrites a lab result', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'tcplab-store-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
     const a = await createRunDir(root);
     const b = await createRunDir(root);
     expect(a).not.toBe(b);
