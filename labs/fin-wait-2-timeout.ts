@@ -14,8 +14,8 @@ export default defineLab({
     'linger2-negative-skips': [A003, 'With TCP_LINGER2 set below zero, a closed socket does not wait in FIN_WAIT_2: the kernel destroys it (sending a reset) instead.'],
   },
   options: {
-    'fin-timeout': int(1, 60, 3, 'tcp_fin_timeout set inside the sandbox', 's'),
-    outlive: int(1, 10, 2, 'watch until this many times tcp_fin_timeout (2 or more is needed to outlast the orphan)', 'x tcp_fin_timeout'),
+    'fin-timeout': int(1, 30, 3, 'tcp_fin_timeout set inside the sandbox', 's'),
+    outlive: int(1, 4, 2, 'watch until this many times tcp_fin_timeout (2 or more is needed to outlast the orphan)', 'x tcp_fin_timeout'),
   },
   needs: [{ program: 'nft', install: NFT_INSTALL }],
   async run(ctx, o) {

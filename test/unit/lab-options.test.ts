@@ -1,0 +1,31 @@
+// Every lab's options: defaults inside their ranges, and every value outside a range (or not a choice) refused as
+// an option error before anything runs, never left to fail inside the lab. (Runs at the ends of each range:
+// `npm run sweep`, which takes minutes because some maxima wait on kernel timers.)
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../harness/errors.ts';
+import { parseOptions, type OptionSpecs } from '../../harness/lab/options.ts';
+import { listLabs } from '../../harness/runs/registry.ts';
+
+const labs = await listLabs();
+
+describe.each(labs.map((l) => [l.name, l.def.options as OptionSpecs] as const))('options of %s', (lab, specs) => {
+  it('has defaults that parse as given', () => {
+    expect(() => parseOptions(lab, specs, {})).not.toThrow();
+  });
+  for (const [name, spec] of Object.entries(specs)) {
+    it(`--${name}: the ends of its range are accepted, one beyond them is an option error`, () => {
+      const bad = (v: unknown) => expect(() => parseOptions(lab, specs, { [name]: v }), `${name}=${String(v)}`).toThrow(UserError);
+      if (spec.min !== undefined && spec.max !== undefined) {
+        for (const v of [spec.min, spec.max]) expect(() => parseOptions(lab, specs, { [name]: String(v) })).not.toThrow();
+        bad(String(spec.min - 1));
+        bad(String(spec.max + 1));
+        bad('1.5');
+        bad('0x10');
+      }
+      if (spec.choices) {
+        for (const c of spec.choices) expect(() => parseOptions(lab, specs, { [name]: c })).not.toThrow();
+        bad('no-such-choice');
+      }
+    });
+  }
+});
