@@ -62,11 +62,11 @@ export default defineLab({
     return { defaults, deadline: o.deadline, cells, delays, server: { reuse: ns.readSysctl('net.ipv4.tcp_tw_reuse'), twSeen: tws.length, bind: a.bind } };
   },
   judge: ({ defaults, deadline, cells, delays, server }) => {
-    const at = (topo: string, reuse: number, ts: number) => cells.find((c) => c.topo === topo && c.reuse === reuse && c.ts === ts)?.evidence;
-    const [main, noTs, r1] = [at('two-host', 1, 1), cells.filter((c) => c.ts === 0 && c.reuse !== 0), cells.filter((c) => c.reuse === 1 && c.ts === 1)];
+    const [main, noTs, r1] = [cells.find((c) => c.topo === 'two-host' && c.reuse === 1 && c.ts === 1)?.evidence, cells.filter((c) => c.ts === 0 && c.reuse !== 0), cells.filter((c) => c.reuse === 1 && c.ts === 1)];
+    const watched = need(`a watch long enough to see reuse start after 1 s (deadline ${deadline} ms)`, deadline >= 1500 || cells.some((c) => c.evidence?.reusedAfterMs !== undefined), `the watch ended at ${deadline} ms`);
     return {
       'reuse-after-1s': all(
-        need(`a watch long enough to see reuse start after 1 s (deadline ${deadline} ms)`, main?.reusedAfterMs !== undefined || deadline >= 1500, `the watch ended at ${deadline} ms`),
+        watched,
         check('two hosts, reuse=1, timestamps=1: the switch from failing to reusing', main && `${fmt(main)} (last failure ${main.lastFailAtMs ?? '-'} ms, close took ${main.closeMs} ms)`, 'at 1000 ms after TIME-WAIT began', brackets(main, 1000)),
       ),
       'reuse-needs-timestamps': every(
@@ -74,11 +74,13 @@ export default defineLab({
         noTs.map((c) => no(`${c.topo}, tcp_tw_reuse=${c.reuse}, timestamps off: reused the port`, c.evidence && c.evidence.reusedAfterMs !== undefined)),
       ),
       'reuse-client-only': all(
+        watched,
         need(`the server side had tcp_tw_reuse on (read back: ${server.reuse}) and TIME-WAIT on its port`, server.reuse !== '0' && server.twSeen > 0, 'it did not'),
         yes('a client with tcp_tw_reuse on reused a TIME-WAIT port', cells.some((c) => c.reuse !== 0 && c.evidence?.reusedAfterMs !== undefined)),
         is(`the server listening again on its TIME-WAIT port with tcp_tw_reuse=${server.reuse}, no SO_REUSEADDR`, server.bind, 'EADDRINUSE'),
       ),
       'tw-reuse-remedy': all(
+        watched,
         r1.map((c) => yes(`${c.topo}, tcp_tw_reuse=1 with timestamps: reused (${fmt(c.evidence)})`, c.evidence && c.evidence.reusedAfterMs !== undefined)),
         is('tcp_tw_reuse of a fresh namespace', defaults.reuse, '0'),
       ),

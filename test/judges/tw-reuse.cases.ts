@@ -26,7 +26,7 @@ export default judgeCases('tw-reuse', lab, [
     name: '--deadline 500: the watch ended before 1 s, so "after 1 s" is inconclusive (not refuted)',
     options: { deadline: 500 },
     evidence: run((topo, reuse, ts) => (linux(topo, reuse, ts)!.reusedAfterMs ? { ...none, lastFailAtMs: 450 } : none), { deadline: 500 }),
-    expect: { 'reuse-after-1s': 'inconclusive', 'reuse-needs-timestamps': 'inconclusive' },
+    expect: { 'reuse-after-1s': 'inconclusive', 'reuse-needs-timestamps': 'inconclusive', 'reuse-client-only': 'inconclusive', 'tw-reuse-remedy': 'inconclusive' },
     observed: { 'reuse-after-1s': /the watch ended at 500 ms/ },
   },
   {
