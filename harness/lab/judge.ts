@@ -108,9 +108,9 @@ export function some(...checks: (Check | readonly Check[])[]): ClaimJudgement {
   return { rule: 'some', checks: flat(checks) };
 }
 
-/** Add an explanation that cites recorded evidence. */
-export function because(j: ClaimJudgement, text: string): ClaimJudgement {
-  return { ...j, because: text };
+/** Add an explanation that cites recorded evidence (to a rule, or to a single check). */
+export function because(j: ClaimJudgement | Check, text: string): ClaimJudgement {
+  return { ...('rule' in j ? j : all(j)), because: text };
 }
 
 function line(c: Check): string {
