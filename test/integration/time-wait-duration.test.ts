@@ -17,6 +17,6 @@ describe('time-wait-duration', () => {
       expect(w.lifeMs).toBeLessThanOrEqual(63_000);
     }
     expect(countIn(snapshotNamed(r, 'after both are gone'), { state: 'TIME-WAIT' })).toBe(0);
-    expect([verdictOf(r, 'time-wait-60s'), verdictOf(r, 'no-sysctl-shortens')]).toEqual(['confirmed', 'confirmed']);
+    expect([verdictOf(r, 'time-wait-60s'), verdictOf(r, 'no-sysctl-shortens'), verdictOf(r, '2msl-1-to-4-minutes')]).toEqual(['confirmed', 'confirmed', 'confirmed']);
   }, 150_000);
 });

@@ -8,13 +8,13 @@ export default judgeCases('time-wait-duration', lab, [
   {
     name: 'Linux: 60 s either way',
     evidence: { present, watched: [w('default', 60, 59_000, 60_100), w('tcp_fin_timeout=1', 1, 59_000, 60_050)] },
-    expect: { 'time-wait-60s': 'confirmed', 'no-sysctl-shortens': 'confirmed' },
+    expect: { 'time-wait-60s': 'confirmed', 'no-sysctl-shortens': 'confirmed', '2msl-1-to-4-minutes': 'confirmed' },
     observed: { 'time-wait-60s': /ss timer when TIME-WAIT was first seen: 59000 ms; lifetime .*: 60100 ms/ },
   },
   {
     name: 'a kernel with 30 s TIME-WAIT that tcp_fin_timeout shortens: both refuted',
     evidence: { present, watched: [w('default', 60, 29_000, 30_000), w('tcp_fin_timeout=1', 1, 1_000, 1_200)] },
-    expect: { 'time-wait-60s': 'refuted', 'no-sysctl-shortens': 'refuted' },
+    expect: { 'time-wait-60s': 'refuted', 'no-sysctl-shortens': 'refuted', '2msl-1-to-4-minutes': 'refuted' },
   },
   {
     name: 'timer read 59 s but the socket lingered 90 s: partly',
@@ -29,6 +29,6 @@ export default judgeCases('time-wait-duration', lab, [
   {
     name: 'lifetimes not measured: inconclusive',
     evidence: { present, watched: [w('default', 60, undefined, undefined), w('tcp_fin_timeout=1', 1, 59_000, 60_000)] },
-    expect: { 'time-wait-60s': 'inconclusive', 'no-sysctl-shortens': 'inconclusive' },
+    expect: { 'time-wait-60s': 'inconclusive', 'no-sysctl-shortens': 'inconclusive', '2msl-1-to-4-minutes': 'inconclusive' },
   },
 ]);
