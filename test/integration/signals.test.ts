@@ -16,10 +16,10 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 interface Run { npm: ChildProcess; out: () => string; results: string; exit: Promise<number | null> }
 
 /** `npm run lab hold` in a process group of its own (as a terminal would start it), fixture labs only. */
-function start(mode = 'wait'): Run {
+function start(mode = 'wait', lab = 'hold'): Run {
   const results = mkdtempSync(path.join(tmpdir(), 'tcplab-signals-'));
   dirs.push(results);
-  const npm = spawn('npm', ['run', '-s', 'lab', 'hold', '--', '--mode', mode, '--results-dir', results], {
+  const npm = spawn('npm', ['run', '-s', 'lab', lab, '--', '--mode', mode, '--results-dir', results], {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCP_LAB_LABS_DIR: FIXTURES },
   });
   let text = '';
@@ -43,7 +43,7 @@ function chain(results: string): { cli?: number; runner?: number } {
     try { return [{ pid: Number(p), cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' '), ppid: Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) }]; } catch { return []; }
   });
   const cli = rows.find((r) => r.cmd.startsWith('node ') && r.cmd.includes('harness/cli/main.ts') && r.cmd.includes(results)); // not its sh -c
-  const runner = cli && rows.find((r) => r.cmd.includes('runner.ts') && r.cmd.includes('"hold"'));
+  const runner = cli && rows.find((r) => r.cmd.includes('runner.ts') && r.ppid === cli.pid);
   return { cli: cli?.pid, runner: runner?.pid };
 }
 
@@ -114,6 +114,20 @@ describe('stopping a run', () => {
     const m = marker(r);
     expect(m).toMatchObject({ status: 'running', pid: cli });
     expect(exited(m.pid)).toBe(true);
+  }, 30_000);
+
+  it('Ctrl-C in a lab with actors: they are stopped by the lab, not by the terminal; no stack trace', async () => {
+    const r = start('hold', 'actors');
+    await until(() => /ready: actors/.test(r.out()), 'the actors to hold their connection');
+    const { cli, runner } = chain(r.results);
+    const actors = r.out().match(/ready: actors (\d+) (\d+)/)!.slice(1).map(Number);
+    process.kill(-r.npm.pid!, 'SIGINT');
+    expect(await r.exit).toBe(130);
+    await expectNothingLeft([cli, runner, ...actors]);
+    expect(r.out()).not.toMatch(/\n\s+at /);
+    const [run] = readdirSync(r.results);
+    const res = JSON.parse(readFileSync(path.join(r.results, run, 'actors', 'result.json'), 'utf8'));
+    expect(res.reason).toMatch(/interrupted by SIGINT/);
   }, 30_000);
 
   it('SIGTERM during start-up names SIGTERM, and any run folder that exists says what happened', async () => {

@@ -92,6 +92,15 @@ describe('lab CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('--json as the README shows it (npm run -s ... | a JSON reader) is clean JSON, whole, through a pipe', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('sh', ['-c', 'npm run -s lab time-wait-restart -- --connections 20 --json | cat'], { cwd: ROOT, maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    const r = JSON.parse(out);
+    expect(out.length).toBeGreaterThan(65536); // more than one pipe buffer: not cut at 64 KiB
+    expect(r).toMatchObject({ lab: 'time-wait-restart', schemaVersion: 2 });
+  });
+
   it('global options that yargs would bend are refused: --results-dir twice or empty, --json=maybe', async () => {
     expectOneLineError(await cli(['time-wait-restart', '--results-dir', '/tmp/a', '--results-dir', '/tmp/b']), /option --results-dir: given 2 times; give it once/);
     expectOneLineError(await cli(['time-wait-restart', '--results-dir', '']), /option --results-dir: '' is not valid/);
