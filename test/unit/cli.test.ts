@@ -1,10 +1,10 @@
 // The CLI as a user meets it: help, list, and one-line errors with exit 2 for every kind of bad input.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -93,10 +93,16 @@ describe('lab CLI', () => {
   });
 
   it('--json as the README shows it (npm run -s ... | a JSON reader) is clean JSON, whole, through a pipe', async () => {
+    const results = mkdtempSync(path.join(tmpdir(), 'tcplab-results-'));
+    onTestFinished(() => rmSync(results, { recursive: true, force: true }));
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('sh', ['-c', 'npm run -s lab time-wait-restart -- --connections 20 --json | cat'], { cwd: ROOT, maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      execFile('sh', ['-c', `npm run -s lab time-wait-restart -- --connections 20 --json --results-dir ${results} | cat`], { cwd: ROOT, maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
     );
     const r = JSON.parse(out);
+    // and the run folder has the marker, the result, the writeup and the snapshots
+    const [run] = readdirSync(results);
+    expect(readdirSync(path.join(results, run)).sort()).toEqual(['run.json', 'time-wait-restart']);
+    expect(readdirSync(path.join(results, run, 'time-wait-restart')).sort()).toEqual(['result.json', 'snapshots', 'writeup.md']);
     expect(out.length).toBeGreaterThan(65536); // more than one pipe buffer: not cut at 64 KiB
     expect(r).toMatchObject({ lab: 'time-wait-restart', schemaVersion: 2 });
   });
