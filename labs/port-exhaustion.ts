@@ -47,7 +47,7 @@ export default defineLab({
   },
   judge: (ev) => ({
     'exhaustion-connect-fails': because(all(
-      need(`every local port used (${ev.used.length}) was in TIME-WAIT when connect() failed`, ev.allInTimeWait, 'some were not in TIME-WAIT'),
+      need(`the whole range (${ev.size} ports) was used and every port was in TIME-WAIT when connect() failed`, ev.used.length >= ev.size && ev.allInTimeWait, `${ev.used.length} ports used${ev.allInTimeWait ? '' : ', some not in TIME-WAIT'}`),
       yes(`connect() failed after ${ev.used.length} short connections with a range of ${ev.size} ports`, ev.failure !== undefined),
       is('the errno connect() failed with', ev.failure ?? 'none', 'EADDRINUSE'),
     ), `To another destination from the same range, ${ev.other.filter((a) => a.result === 'ok').length}/${ev.other.length} connect() calls succeeded, ${ev.other.filter((a) => a.inTimeWait).length} of them from ports in TIME-WAIT toward the first.`),

@@ -73,7 +73,7 @@ export default defineLab({
         need('some cell with timestamps on reused the port', cells.some((c) => c.ts === 1 && c.evidence?.reusedAfterMs !== undefined), 'none did, so the comparison says nothing'),
         noTs.map((c) => no(`${c.topo}, tcp_tw_reuse=${c.reuse}, timestamps off: reused the port`, c.evidence && c.evidence.reusedAfterMs !== undefined)),
       ),
-      'reuse-client-only': all(
+      'reuse-client-only': every(
         watched,
         need(`the server side had tcp_tw_reuse on (read back: ${server.reuse}) and TIME-WAIT on its port`, server.reuse !== '0' && server.twSeen > 0, 'it did not'),
         yes('a client with tcp_tw_reuse on reused a TIME-WAIT port', cells.some((c) => c.reuse !== 0 && c.evidence?.reusedAfterMs !== undefined)),

@@ -16,7 +16,8 @@ export default judgeCases('fin-wait-2-timeout', lab, [
     observed: { 'orphan-fin-wait-2-reaped': /still there after 6100 ms \(claim: 2400-4000 ms/ },
   },
   { name: 'reaped, but far later than tcp_fin_timeout: refuted', evidence: { ...linux, goneAtMs: 5900 }, expect: { 'orphan-fin-wait-2-reaped': 'refuted' } },
-  { name: 'the shutdown() socket stayed but showed a timer: partly', evidence: { ...linux, halfTimers: ['timer:(timewait,0)'] }, expect: { 'shutdown-fin-wait-2-unbounded': 'partly' } },
+  { name: 'the shutdown() socket stayed but showed a timer: refuted (a universal claim)', evidence: { ...linux, halfTimers: ['timer:(timewait,0)'] }, expect: { 'shutdown-fin-wait-2-unbounded': 'refuted' } },
+  { name: 'the shutdown() socket reaped at tcp_fin_timeout, ending the watch early: refuted, not inconclusive', evidence: { ...linux, watchedMs: 3100, halfAlways: false, halfLast: 'absent' }, expect: { 'shutdown-fin-wait-2-unbounded': 'refuted' } },
   {
     name: '--outlive 1: the watch ended at tcp_fin_timeout, before the orphan would be reaped: inconclusive (not refuted)',
     options: { outlive: 1 },

@@ -20,7 +20,7 @@ export default judgeCases('tw-reuse', lab, [
   {
     name: 'reuse at once, without timestamps, for the server too; never with tcp_tw_reuse=1: all refuted',
     evidence: run((topo, reuse) => (reuse === 1 ? none : after(60)), { reuse: '1', server: { bind: 'ok' } }),
-    expect: { 'reuse-after-1s': 'refuted', 'reuse-needs-timestamps': 'refuted', 'reuse-client-only': 'partly', 'tw-reuse-remedy': 'refuted' },
+    expect: { 'reuse-after-1s': 'refuted', 'reuse-needs-timestamps': 'refuted', 'reuse-client-only': 'refuted', 'tw-reuse-remedy': 'refuted' },
   },
   {
     name: '--deadline 500: the watch ended before 1 s, so "after 1 s" is inconclusive (not refuted)',
