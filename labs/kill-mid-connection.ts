@@ -66,12 +66,13 @@ export default defineLab({
     const afterRst = (call: string) => clean.flatMap((k) => k.ops.slice(firstWrite(k) + 1).filter((op) => op.call === call).map((op) => ({ k, op })));
     const ends = (k: (typeof conns)[number]) => check(`${k.label}: killed end / peer end`, `${k.killedAfter} / ${k.peerAfter}`, 'FIN-WAIT-2 / CLOSE-WAIT', k.killedAfter === 'FIN-WAIT-2' && k.peerAfter === 'CLOSE-WAIT');
     const ran = need('both kills ran with every connection ESTABLISHED before', kills.length === 2 && kills.every((c) => c.evidence) && conns.every((k) => k.before === 'ESTAB'), `connections before the kill: ${conns.map((k) => k.before).join(', ') || 'none'}`);
+    const rstDrawn = need('the first write drew an RST on every clean connection', clean.length > 0 && clean.every((k) => (k.ops[firstWrite(k)]?.rsts ?? 0) >= 1), 'not every first write was answered with an RST');
     return {
       'kill-sends-fin': all(ran, clean.map(ends), conns.filter((k) => k.unread).map((k) => caveat(ends(k)))),
       'peer-close-wait': all(ran, clean.map((k) => check(`${k.label}: peer end`, `${k.peerAfter}${k.peerOwned ? ', held by the peer' : ''}`, 'CLOSE-WAIT, held by the peer', k.peerAfter === 'CLOSE-WAIT' && k.peerOwned))),
       'peer-write-draws-rst': all(ran, clean.map((k) => ((op) => check(`${k.label}: first write`, op && `${op.result}, ${op.rsts} RST, peer end ${op.peerAfter}`, '100 bytes, an RST, peer end gone', op?.result === '100 bytes' && op.rsts >= 1 && op.peerAfter === 'absent'))(k.ops[firstWrite(k)]))),
-      'read-after-rst-econnreset': every(ran, need('reads after the RST', afterRst('read').length > 0, 'none recorded'), afterRst('read').map(({ k, op }) => is(`${k.label}: read after the RST`, op.result, '-1 ECONNRESET'))),
-      'write-after-rst-epipe': every(ran, need('writes after the RST', afterRst('write').length > 0, 'none recorded'), afterRst('write').map(({ k, op }) => is(`${k.label}: write after the RST`, op.result, '-1 EPIPE'))),
+      'read-after-rst-econnreset': every(ran, rstDrawn, need('reads after the RST', afterRst('read').length > 0, 'none recorded'), afterRst('read').map(({ k, op }) => is(`${k.label}: read after the RST`, op.result, '-1 ECONNRESET'))),
+      'write-after-rst-epipe': every(ran, rstDrawn, need('writes after the RST', afterRst('write').length > 0, 'none recorded'), afterRst('write').map(({ k, op }) => is(`${k.label}: write after the RST`, op.result, '-1 EPIPE'))),
     };
   },
   tables: ({ kills }) => [{

@@ -39,9 +39,14 @@ export default judgeCases('kill-mid-connection', lab, [
     expect: { 'kill-sends-fin': 'refuted', 'peer-close-wait': 'refuted' },
   },
   {
-    name: 'the first write already fails, later writes succeed: refuted',
+    name: 'the first write already fails and draws no RST: refuted, and what follows is not after an RST (inconclusive)',
     evidence: run(linux({ firstWrite: op('write', '-1 EPIPE', 0), write: '100 bytes' })),
-    expect: { 'peer-write-draws-rst': 'refuted', 'write-after-rst-epipe': 'refuted' },
+    expect: { 'peer-write-draws-rst': 'refuted', 'write-after-rst-epipe': 'inconclusive', 'read-after-rst-econnreset': 'inconclusive' },
+  },
+  {
+    name: 'the write drew its RST, then later writes succeeded: refuted',
+    evidence: run(linux({ write: '100 bytes' })),
+    expect: { 'write-after-rst-epipe': 'refuted' },
   },
   {
     name: 'the kills did not run (set-up timed out): every claim inconclusive',
