@@ -33,7 +33,7 @@ export default defineLab({
     const exitMs = Date.now() - t0;
     const snap = await ctx.snapshot('right after the exit', { focus: { port } });
     checkActors([closer]);
-    return { seconds: o.seconds, closeMs, exitMs, exit: exit.signal ?? `code ${exit.code}`, stateAfterExit: stateIn(snap, b.end), unsentAfterExit: endIn(snap, b.end)?.sendQ ?? 0 };
+    return { seconds: o.seconds, closeMs, exitMs, exit: exit.signal ?? `code ${exit.code}`, stateAfterExit: stateIn(snap, b.end), unsentAfterExit: endIn(snap, b.end)?.sendQ };
   },
   judge: (ev) => ({
     'exit-ignores-linger': all(

@@ -1,6 +1,6 @@
 // Does a TIME-WAIT socket still hold a file descriptor, so that a process with many of them cannot connect again?
 import { readdirSync } from 'node:fs';
-import { A000, LOOPBACK, all, check, connect, defineLab, filterSockets, int, is, leave, need } from '../harness/index.ts';
+import { A000, LOOPBACK, all, because, connect, defineLab, filterSockets, int, is, leave, need } from '../harness/index.ts';
 
 const fds = () => readdirSync('/proc/self/fd').length;
 
@@ -26,11 +26,10 @@ export default defineLab({
     return { n: o.n, before, during, listenerFds: 1, timeWait: tw.length, owned: tw.filter((s) => s.users?.length).length, next };
   },
   judge: (ev) => ({
-    'time-wait-holds-fd': all(
+    'time-wait-holds-fd': because(all(
       need(`${ev.n} TIME-WAIT sockets were there`, ev.timeWait === ev.n, `ss showed ${ev.timeWait}`),
       is(`TIME-WAIT sockets owned by a process in ss -p (of ${ev.timeWait})`, ev.owned, ev.n),
       is(`descriptors the process gained while ${ev.n} sockets sat in TIME-WAIT (besides its listener)`, ev.during - ev.before - ev.listenerFds, ev.n),
-      check(`a new connect() with ${ev.timeWait} sockets in TIME-WAIT`, ev.next, 'fails', ev.next !== 'connected'),
-    ),
+    ), `With them in TIME-WAIT, one more connect() gave: ${ev.next} (no lowered descriptor limit in this run).`),
   }),
 });

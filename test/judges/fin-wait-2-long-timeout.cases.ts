@@ -9,5 +9,6 @@ export default judgeCases('fin-wait-2-long-timeout', lab, [
   { name: 'keepalive for (timeout - 60 s), then the FIN-WAIT-2 timer', evidence: ev(), expect: { 'long-fin-timeout-keepalive-timer': 'confirmed' }, observed: { 'long-fin-timeout-keepalive-timer': /gone 20546 ms after/ } },
   { name: 'a FIN-WAIT-2 timer of the full timeout from the start: refuted', evidence: ev({ timer: 'timewait', remainingMs: 70_000, next: 'none', nextState: 'absent' }), expect: { 'long-fin-timeout-keepalive-timer': 'refuted' } },
   { name: 'a keepalive timer of the wrong length: partly', evidence: ev({ remainingMs: 70_000 }), expect: { 'long-fin-timeout-keepalive-timer': 'partly' } },
-  { name: 'no timer read: inconclusive', evidence: ev({ timer: undefined, remainingMs: undefined }), expect: { 'long-fin-timeout-keepalive-timer': 'inconclusive' } },
+  { name: 'no timer on the orphan at all: refuted', evidence: ev({ timer: 'none', remainingMs: undefined, next: 'gone' }), expect: { 'long-fin-timeout-keepalive-timer': 'refuted' } },
+  { name: 'nothing read: inconclusive', evidence: ev({ timer: undefined, remainingMs: undefined, next: undefined }), expect: { 'long-fin-timeout-keepalive-timer': 'inconclusive' } },
 ]);
