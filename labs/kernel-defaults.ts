@@ -28,7 +28,7 @@ export default defineLab({
   },
   judge: (ev) => ({
     'timestamps-default-on': is('net.ipv4.tcp_timestamps in a fresh network namespace', ev.timestamps, '1'),
-    'nofile-default-1024': is(`soft open-file limit the system gives processes (pid 1; hard ${ev.initHard}, this Node process ${ev.ownSoft}/${ev.ownHard})`, ev.initSoft, 1024),
+    'nofile-default-1024': is(`soft open-file limit of pid 1, which every process inherits unless raised (hard ${ev.initHard}; this Node process ${ev.ownSoft}/${ev.ownHard}; in a container pid 1 is its runtime's init)`, ev.initSoft, 1024),
     'finwait2-closewait-timeouts': all(
       yes(`a sysctl bounds an orphaned FIN-WAIT-2 (net.ipv4.tcp_fin_timeout = ${ev.finTimeout ?? 'absent'})`, ev.finTimeout !== undefined),
       yes(`a TCP sysctl bounds CLOSE-WAIT (looked for ${CLOSE_WAIT_KNOBS.slice(0, 2).join(', ')}; found ${ev.closeWaitKnobs.join(', ') || 'none'})`, ev.closeWaitKnobs.some((k) => k.startsWith('net.ipv4.'))),
