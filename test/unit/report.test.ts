@@ -47,6 +47,24 @@ describe('writeup.md', () => {
     expect(bind).toBeGreaterThan(snap);
     expect(md).toContain('TIME_WAIT 1'); // RFC names next to ss's
   });
+
+  it('shows how each verdict was reached, one row per check, with preconditions and missing figures named', () => {
+    const graded = renderWriteup({
+      ...result,
+      claims: [{
+        ...result.claims[0],
+        checks: [
+          { what: 'the state was held', saw: true, want: 'yes', ok: true, role: 'need' },
+          { what: 'bind errno', saw: 'ok', want: 'EADDRINUSE', ok: false, role: 'part' },
+          { what: 'reuse start', want: 'observed', role: 'part', why: 'the watch ended at 500 ms' },
+        ],
+      }],
+    });
+    expect(graded).toContain('### How each verdict was reached');
+    expect(graded).toContain('| the state was held (precondition) | true | yes | yes |');
+    expect(graded).toContain('| bind errno | ok | EADDRINUSE | no |');
+    expect(graded).toContain('| reuse start | not observed (the watch ended at 500 ms) | observed | — |');
+  });
 });
 
 describe('changeLine', () => {
