@@ -12,7 +12,7 @@ import { runLab } from '../runs/run.ts';
 import { parseOptions, type OptionSpecs } from '../lab/options.ts';
 import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
 import { preflight } from '../runs/sandbox.ts';
-import { exitCodeOf, handleStopSignals, type StopSignal } from './signals.ts';
+import { exitCodeOf, handleStopSignals, parentGone, watchParent, type StopSignal } from './signals.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
@@ -48,7 +48,7 @@ async function prepareRunDir(argv: Record<string, unknown>): Promise<string> {
     return await createRunDir(root);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new UserError(`cannot write results under ${root} (${why}): pass --results-dir <a folder you can write>`);
+    throw new UserError(`cannot write results under ${quote(root)} (${why}): pass --results-dir <a folder you can write>`);
   }
 }
 
@@ -60,6 +60,10 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
   const json = argv.json === true;
   const ac = new AbortController();
   let stoppedBy: StopSignal | undefined;
+  // the marker's note; it says when the SIGTERM came from the kernel because npm (the parent) died, which is
+  // checked when the marker is written: the signal can arrive while npm is still exiting
+  const note = (text = '') =>
+    [stoppedBy === 'SIGTERM' && parentGone() ? 'the process that started the run (npm) went away' : '', text].filter(Boolean).join('; ') || undefined;
   let runDir: string | undefined;
   const marker: RunMarker = { status: 'running', pid: process.pid, labs: [entry.name], args, startedAt: new Date().toISOString() };
   handleStopSignals(
@@ -70,13 +74,13 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
     },
     (sig) => {
       // a deliberate second signal: quit now; the sandbox dies with this process (PR_SET_PDEATHSIG)
-      if (runDir) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy ?? sig, endedAt: new Date().toISOString(), note: `quit at once on a second ${sig}: no result was written` });
+      if (runDir) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy ?? sig, endedAt: new Date().toISOString(), note: note(`quit at once on a second ${sig}: no result was written`) });
       process.exit(exitCodeOf(stoppedBy ?? sig));
     },
   );
   runDir = await prepareRunDir(argv);
   writeMarker(runDir, marker);
-  if (ac.signal.aborted) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy, endedAt: new Date().toISOString(), note: 'stopped before the lab started' });
+  if (ac.signal.aborted) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy, endedAt: new Date().toISOString(), note: note('stopped before the lab started') });
   if (!json) process.stdout.write(`${entry.name}: ${entry.title}\n`);
   const result: LabResult = await runLab({
     lab: entry,
@@ -86,7 +90,14 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
     onOutput: (line) => process.stderr.write(line + '\n'),
   });
   const dir = await writeLabResult(runDir, result);
-  writeMarker(runDir, { ...marker, status: stoppedBy ? 'interrupted' : 'finished', ...(stoppedBy ? { signal: stoppedBy } : {}), endedAt: new Date().toISOString(), outcomes: { [entry.name]: result.outcome } });
+  writeMarker(runDir, {
+    ...marker,
+    status: stoppedBy ? 'interrupted' : 'finished',
+    ...(stoppedBy ? { signal: stoppedBy } : {}),
+    note: note(),
+    endedAt: new Date().toISOString(),
+    outcomes: { [entry.name]: result.outcome },
+  });
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     const rel = path.relative(process.cwd(), dir);
@@ -118,6 +129,7 @@ export async function main(args: string[]): Promise<number> {
   const first = args[0];
   // running one lab imports only that lab (unknown name: closest names); list and --help import them all
   const named = first && !first.startsWith('-') && first !== 'list' && first !== 'help';
+  if (named) watchParent(); // from here on the CLI ends when npm does, even before its stop handlers exist
   const labs = named ? [await findLab(first)] : await listLabs();
   // handlers only record what was asked; the work runs after parsing, so its errors reach main's caller
   let chosen: { entry: LabEntry; argv: Record<string, unknown> } | 'list' | undefined;

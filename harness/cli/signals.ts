@@ -16,10 +16,28 @@ export function exitCodeOf(sig: StopSignal): number {
   return 128 + constants.signals[sig];
 }
 
+let parent: number | undefined;
+
 /**
- * Call `stop(sig)` on the first stop signal and `quit(sig)` on a deliberate second one. Also have the kernel send
- * SIGTERM when the parent process dies (npm killed by SIGTERM exits at once and its shell with it), so a run
- * never goes on with nobody waiting for it.
+ * Have the kernel send SIGTERM when the parent process dies (npm killed by SIGHUP or SIGKILL does not pass it on;
+ * `npm run lab` execs the CLI so that npm is the parent). Called as early as possible; until handleStopSignals()
+ * installs its handlers, that SIGTERM simply ends the CLI (nothing has been written yet).
+ */
+export function watchParent(): void {
+  if (parent !== undefined) return;
+  parent = process.ppid;
+  dieWithParent(constants.signals.SIGTERM);
+  if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM'); // the parent died before prctl took effect
+}
+
+/** Did the process that started the CLI go away (so a SIGTERM came from PR_SET_PDEATHSIG, not from a person)? */
+export function parentGone(): boolean {
+  return parent !== undefined && process.ppid !== parent;
+}
+
+/**
+ * Call `stop(sig)` on the first stop signal and `quit(sig)` on a deliberate second one. Also make sure the parent's
+ * death is noticed (watchParent), so a run never goes on with nobody waiting for it.
  */
 export function handleStopSignals(stop: (sig: StopSignal) => void, quit: (sig: StopSignal) => void): void {
   let first: number | undefined;
@@ -32,7 +50,5 @@ export function handleStopSignals(stop: (sig: StopSignal) => void, quit: (sig: S
       } else if (now - first > SAME_INTERRUPTION_MS) quit(sig);
     });
   }
-  const parent = process.ppid;
-  dieWithParent(constants.signals.SIGTERM);
-  if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM'); // the parent died before prctl took effect
+  watchParent();
 }

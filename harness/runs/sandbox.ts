@@ -67,13 +67,19 @@ function runnerTmpdir(): string {
   return dir;
 }
 
-/** Start the runner for one lab inside a new namespace; messages arrive on the IPC channel. */
+/**
+ * Start the runner for one lab inside a new namespace; messages arrive on the IPC channel. It gets a process group
+ * of its own (detached): a terminal's Ctrl-C reaches npm and the CLI only, and the CLI passes it on, so the
+ * commands the lab is running at that moment (ip, ss, nft) are not killed under it. It still dies with the CLI
+ * (PR_SET_PDEATHSIG in runner.ts).
+ */
 export function spawnRunner(job: RunnerJob): ChildProcess {
   return spawn(
     'unshare',
     ['--user', '--map-root-user', '--net', '--', process.execPath, '--import', TSX_LOADER, RUNNER, JSON.stringify(job)],
     {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
       env: { ...process.env, TMPDIR: runnerTmpdir(), PATH: toolPath(), TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
     },
   );

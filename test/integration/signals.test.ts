@@ -47,6 +47,15 @@ function chain(results: string): { cli?: number; runner?: number } {
   return { cli: cli?.pid, runner: runner?.pid };
 }
 
+/** live processes started for the run of this CLI: the CLI itself and its sandboxed runner (found by its environment) */
+function leftovers(cli: number): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    if (exited(pid)) return false;
+    if (pid === cli) return true;
+    try { return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TCP_LAB_PARENT_PID=${cli}`); } catch { return false; }
+  });
+}
+
 const marker = (r: Run) => {
   const [run] = readdirSync(r.results);
   return { run, ...JSON.parse(readFileSync(path.join(r.results, run, 'run.json'), 'utf8')) };
@@ -59,16 +68,6 @@ async function expectNothingLeft(pids: (number | undefined)[]): Promise<void> {
 }
 
 describe('stopping a run', () => {
-  it('SIGTERM to npm (a service manager, a CI timeout) stops the whole chain; the result is written', async () => {
-    const r = start();
-    await ready(r);
-    const { cli, runner } = chain(r.results);
-    process.kill(r.npm.pid!, 'SIGTERM');
-    await expectNothingLeft([cli, runner]);
-    expect(marker(r)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM', outcomes: { hold: 'error' } });
-    expect(result(r).reason).toMatch(/interrupted by SIGTERM/);
-  }, 30_000);
-
   it('Ctrl-C (SIGINT to the whole group, npm forwarding it again) is one interruption: exit 130 and the result', async () => {
     const r = start();
     await ready(r);
@@ -142,5 +141,59 @@ describe('stopping a run', () => {
       expect(marker(r)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
       expect(r.out()).not.toMatch(/SIGINT/);
     }
+  }, 30_000);
+});
+
+// Each of these runs beside the others (to keep the file short in time): one signal, sent to one process of the chain.
+describe.concurrent('stopping a run from any process of the chain', () => {
+  // npm passes SIGINT and SIGTERM on to the CLI (the lab script execs it, so no shell swallows them) and waits for it
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s to npm alone: npm passes it on and exits %i once the result is written', async (sig, code) => {
+    const r = start();
+    await ready(r);
+    const { cli } = chain(r.results);
+    process.kill(r.npm.pid!, sig);
+    expect(await r.exit).toBe(code);
+    await until(() => leftovers(cli!).length === 0, 'the CLI and its sandbox to exit', 5000);
+    expect(marker(r)).toMatchObject({ status: 'interrupted', signal: sig, outcomes: { hold: 'error' } });
+    expect(result(r).reason).toBe(`interrupted by ${sig}`);
+  }, 30_000);
+
+  // npm passes on neither SIGHUP nor (it cannot) SIGKILL: the CLI notices that its parent died and stops the run
+  it.each(['SIGHUP', 'SIGKILL'] as const)('%s to npm alone: the CLI stops the run when npm dies', async (sig) => {
+    const r = start();
+    await ready(r);
+    const { cli } = chain(r.results);
+    process.kill(r.npm.pid!, sig);
+    await r.exit;
+    await until(() => leftovers(cli!).length === 0, 'the CLI and its sandbox to exit', 8000);
+    expect(marker(r)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM', note: expect.stringMatching(/npm\) went away/) });
+    expect(result(r).events.map((e: { detail: string }) => e.detail)).toContain('teardown ran');
+  }, 30_000);
+
+  it('SIGTERM to the whole process group: one interruption, exit 143', async () => {
+    const r = start();
+    await ready(r);
+    const { cli } = chain(r.results);
+    process.kill(-r.npm.pid!, 'SIGTERM');
+    expect(await r.exit).toBe(143);
+    await until(() => leftovers(cli!).length === 0, 'the CLI and its sandbox to exit', 5000);
+    expect(marker(r)).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+    expect(marker(r).note).toBeUndefined(); // npm was alive: this was not its death
+  }, 30_000);
+
+  it('Ctrl-C while the sandbox starts: the folder says interrupted by SIGINT, and no command of the lab was killed', async () => {
+    const r = start();
+    await until(() => readdirSync(r.results).length > 0, 'the run folder', 15_000);
+    const { cli } = chain(r.results);
+    process.kill(-r.npm.pid!, 'SIGINT');
+    expect(await r.exit).toBe(130);
+    await until(() => leftovers(cli!).length === 0, 'the CLI and its sandbox to exit', 5000);
+    expect(marker(r)).toMatchObject({ status: 'interrupted', signal: 'SIGINT', outcomes: { hold: 'error' } });
+    const reason = result(r).reason as string;
+    expect(reason).toMatch(/interrupted by SIGINT/);
+    expect(reason).not.toMatch(/command failed|killed by/);
   }, 30_000);
 });

@@ -68,7 +68,7 @@ describe('lab CLI', () => {
 
   it('a results folder that cannot be written: exit 2 before the lab runs', async () => {
     const r = await cli(['time-wait-restart', '--results-dir', '/proc/tcplab-cannot-exist']);
-    expectOneLineError(r, /cannot write results under \/proc\/tcplab-cannot-exist \(ENOENT\): pass --results-dir/);
+    expectOneLineError(r, /cannot write results under '\/proc\/tcplab-cannot-exist' \(ENOENT\): pass --results-dir/);
     expect(r.stdout).toBe(''); // nothing ran
   });
 
@@ -122,5 +122,8 @@ describe('lab CLI', () => {
     expectOneLineError(flag, /Unknown argument/);
     expect(flag.stderr.length).toBeLessThan(300);
     expect(flag.stderr).not.toMatch(/\u001b/);
+    const dir = await cli(['time-wait-restart', '--results-dir', `/proc/${'z'.repeat(3000)}\u001b[2J\nx`]);
+    expectOneLineError(dir, /cannot write results under '\/proc\/z+\.\.\.' \(E[A-Z]+\)/);
+    expect(dir.stderr.length).toBeLessThan(300);
   });
 });
