@@ -1,6 +1,9 @@
 // The result contract (results/<run-id>/<lab>/result.json): plain JSON-serialisable data only.
 // Documented in results/README.md and harness/result.schema.json; scripts and tests read it.
 import type { SockRecord } from './ss.ts';
+import type { CaptureRecord } from '../kernel/capture.ts';
+
+export type { CaptureRecord };
 
 export type Verdict = 'confirmed' | 'refuted' | 'partly' | 'inconclusive';
 export type Outcome = 'ran' | 'skipped' | 'error';
@@ -53,6 +56,18 @@ export interface EventRecord {
   data?: Record<string, unknown>;
 }
 
+/** One read of ss during a wait: socket counts per state (and timer ranges), for the state timeline. */
+export interface SampleRecord {
+  atMs: number;
+  host: string;
+  /** what the wait was for */
+  wait: string;
+  /** sockets per state as ss printed them (states with none are left out) */
+  counts: Record<string, number>;
+  /** per timer name (timewait, keepalive, on ...): the remaining time's range over the sockets that had one */
+  timers?: Record<string, { minMs: number; maxMs: number; n: number }>;
+}
+
 /** A table of evidence (e.g. a matrix of variants) for the report and the writeup. */
 export interface TableRecord {
   title: string;
@@ -68,6 +83,8 @@ export interface LabResult {
   schemaVersion: number;
   lab: string;
   title: string;
+  /** what the lab does, in its own words (its definition's set-up text) */
+  setup?: string;
   outcome: Outcome;
   reason?: string;
   kernel: string;
@@ -81,6 +98,10 @@ export interface LabResult {
   snapshots: SnapshotRecord[];
   events: EventRecord[];
   tables: TableRecord[];
+  /** one pcap per host (namespace), beside result.json; absent when the run had no capture (--no-capture) */
+  captures?: CaptureRecord[];
+  /** ss reads taken while the lab waited on the kernel (timers), for the state timeline */
+  samples?: SampleRecord[];
   /** what the lab's run() returned: the typed evidence its judge graded (absent when run() did not finish) */
   evidence?: unknown;
 }

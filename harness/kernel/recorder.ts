@@ -14,4 +14,9 @@ export interface Recorder {
   note(text: string): void;
   /** register teardown (last in, first out; runs however the lab ends) */
   defer(fn: () => unknown): void;
+  /** the run's packet captures, when it has them: a new namespace is captured from its creation */
+  readonly captures?: {
+    add(host: string, within: <T>(fn: () => T) => T): void;
+    alias(host: string, alias: string): void;
+  };
 }

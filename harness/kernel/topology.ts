@@ -39,6 +39,7 @@ function record(ctx: Recorder, ns: { name: string; host: Host }, name: string, v
 
 /** The runner's own namespace under a host name of the lab's choosing (e.g. "server"). */
 export function runnerNetns(ctx: Recorder, name = ctx.host.name): Netns {
+  ctx.captures?.alias(ctx.host.name, name);
   const host = name === ctx.host.name ? ctx.host : localHost(name);
   const ns: Netns = {
     name,
@@ -73,6 +74,7 @@ export async function createNetns(ctx: Recorder, name: string): Promise<Netns> {
       setNamespace(home);
     }
   };
+  ctx.captures?.add(name, within); // before lo is up: the capture sees the namespace's first frame
   const host: Host = { name, exec: (file, args) => run('nsenter', [`--net=${path}`, '--', file, ...args]) };
   const ns: Netns = {
     name,

@@ -3,13 +3,14 @@
 import { filterSockets, type SockFilter } from '../evidence/census.ts';
 import type { Host } from '../kernel/host.ts';
 import { readSockets } from '../evidence/read.ts';
-import type { ClaimResult, EventRecord, SnapshotRecord, TableRecord } from '../evidence/records.ts';
+import type { ClaimResult, EventRecord, SampleRecord, SnapshotRecord, TableRecord } from '../evidence/records.ts';
 import type { Recorder } from '../kernel/recorder.ts';
 import { counterDelta, formatDelta, readCounters, RESET_COUNTERS, type Counters } from '../kernel/counters.ts';
 import { runCells, type Axes, type CellOf, type CellResult, type MatrixOptions } from './matrix.ts';
 import { formatRecord, type SockRecord } from '../evidence/ss.ts';
 import { writeSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
+import { CaptureSet } from '../kernel/capture.ts';
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
 export type LabMessage =
@@ -48,6 +49,24 @@ export interface WaitSocketsOptions extends Omit<WaitSsOptions, 'describe'> {
   count?: number;
 }
 
+const SAMPLE_EVERY_MS = 200;
+
+/** One ss read as a timeline sample: sockets per state and, per timer, the range of remaining times. */
+export function sampleOf(read: readonly SockRecord[], atMs: number, host: string, wait: string): SampleRecord {
+  const counts: Record<string, number> = {};
+  const timers: Record<string, { minMs: number; maxMs: number; n: number }> = {};
+  for (const s of read) {
+    counts[s.state] = (counts[s.state] ?? 0) + 1;
+    const ms = s.timer?.remainingMs;
+    if (!s.timer || ms === undefined) continue;
+    const t = (timers[s.timer.name] ??= { minMs: ms, maxMs: ms, n: 0 });
+    t.minMs = Math.min(t.minMs, ms);
+    t.maxMs = Math.max(t.maxMs, ms);
+    t.n++;
+  }
+  return { atMs, host, wait, counts, ...(Object.keys(timers).length ? { timers } : {}) };
+}
+
 /** First port ctx.port() hands out; every lab has its own namespace, so nothing else is on these ports. */
 const FIRST_PORT = 20000;
 
@@ -55,16 +74,24 @@ export class LabContext implements Recorder {
   readonly events: EventRecord[] = [];
   readonly snapshots: SnapshotRecord[] = [];
   readonly tables: TableRecord[] = [];
+  /** ss reads during waits that show progress (the kernel-timer waits), for the state timeline */
+  readonly samples: SampleRecord[] = [];
   readonly sysctls: Record<string, string> = {};
   private readonly teardown: (() => unknown)[] = [];
-  private readonly t0 = Date.now();
+  /** epoch ms of the lab's time zero: every atMs counts from here */
+  readonly t0 = Date.now();
   private nextPort = FIRST_PORT;
+  /** packet captures (one per namespace); off unless the run was given a folder for them */
+  readonly captures: CaptureSet;
 
   constructor(
     readonly host: Host,
     readonly signal: AbortSignal,
     private readonly emit: (m: LabMessage) => void,
-  ) {}
+    captureDir?: string,
+  ) {
+    this.captures = new CaptureSet(captureDir, this.t0, (text) => this.event('capture', text));
+  }
 
   /** A fresh port for one use (a listener, a matrix cell): no lab needs a --port option. */
   port(): number {
@@ -138,10 +165,17 @@ export class LabContext implements Recorder {
   async waitSs(what: string, ready: (sockets: SockRecord[]) => boolean, o: WaitSsOptions = {}): Promise<SnapshotRecord> {
     const host = o.host ?? this.host;
     const progress = o.progress;
+    let lastSample = -Infinity;
     const sockets = await until<SockRecord[], SockRecord[]>(
       async () => {
         const read = await readSockets(host, { processes: o.processes });
-        return ready(read) ? { done: true, value: read } : { done: false, last: read };
+        const done = ready(read);
+        // timer waits keep a thinned series of what ss saw (every read that ends the wait, else one per 200 ms)
+        if (progress && (done || this.elapsedMs() - lastSample >= SAMPLE_EVERY_MS)) {
+          lastSample = this.elapsedMs();
+          this.samples.push(sampleOf(read, lastSample, host.name, what));
+        }
+        return done ? { done: true, value: read } : { done: false, last: read };
       },
       {
         what,

@@ -25,9 +25,11 @@ export async function executeLab(
   host: Host,
   emit: (m: LabMessage) => void,
   signal: AbortSignal,
+  captureDir?: string,
 ): Promise<LabResult> {
   const startedAt = new Date();
-  const ctx = new LabContext(host, signal, emit);
+  const ctx = new LabContext(host, signal, emit, captureDir);
+  ctx.captures.add(host.name); // before anything the lab does: the capture spans its first frame
   let outcome: Outcome = 'ran';
   let running: Promise<unknown> | undefined;
   let evidence: unknown;
@@ -63,6 +65,8 @@ export async function executeLab(
     if (signal.aborted && running) await Promise.race([running.catch(() => {}), sleep(RUN_SETTLE_MS)]);
     await ctx.runTeardown();
   }
+  // after teardown, whose closes and resets are frames too
+  const captures = captureDir === undefined ? undefined : await ctx.captures.stop();
   const why = outcome === 'skipped' ? `the lab was skipped (${reason})` : `the lab stopped before its evidence was complete (${reason})`;
   const claims = judgeEvidence(def, finished ? evidence : undefined, options, why);
   for (const claim of claims) emit({ type: 'verdict', claim });
@@ -78,6 +82,7 @@ export async function executeLab(
     schemaVersion: SCHEMA_VERSION,
     lab: name,
     title: def.title,
+    setup: def.setup,
     outcome,
     ...(reason ? { reason } : {}),
     kernel: kernelName(),
@@ -89,6 +94,8 @@ export async function executeLab(
     snapshots: ctx.snapshots,
     events: ctx.events,
     tables,
+    ...(captures ? { captures } : {}),
+    ...(ctx.samples.length ? { samples: ctx.samples } : {}),
     ...(finished ? { evidence } : {}),
   };
 }

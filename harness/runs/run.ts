@@ -1,12 +1,15 @@
 // Library entry point on the host side: run a lab in its own sandbox and get its LabResult.
 // The CLI is a thin layer over this; tests and other tools call it directly.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readPcap, type PcapFrame } from '../evidence/packets-pcap.ts';
 import type { LabMessage } from '../lab/context.ts';
 import { kernelName } from '../lab/execute.ts';
 import { parseOptions } from '../lab/options.ts';
 import { judgeEvidence } from '../lab/verdicts.ts';
 import { SCHEMA_VERSION } from '../evidence/records.ts';
 import { findLab, type LabEntry } from './registry.ts';
-import type { LabResult } from '../evidence/records.ts';
+import type { CaptureRecord, LabResult } from '../evidence/records.ts';
 import type { RunnerMessage } from './runner.ts';
 import { preflight, spawnRunner } from './sandbox.ts';
 
@@ -21,6 +24,45 @@ export interface RunLabRequest {
   signal?: AbortSignal;
   /** called once the runner process exists (tests use its pid) */
   onSpawn?: (pid: number) => void;
+  /** write one pcap per namespace into this (existing) folder; absent: no capture */
+  captureDir?: string;
+}
+
+/**
+ * The pcaps a runner wrote before it died without a result (killed, crashed): kept, and recorded as cut short,
+ * so the packets of an interrupted run are not lost with its result.
+ */
+function leftCaptures(dir: string | undefined, started: Date, reason: string): Pick<LabResult, 'captures'> {
+  if (!dir) return {};
+  const captures: CaptureRecord[] = [];
+  for (const file of readdirSafe(dir).filter((f) => /^capture-.*\.pcap$/.test(f)).sort()) {
+    let frames: PcapFrame[] = [];
+    let error = `cut short: ${reason}`;
+    try {
+      frames = readPcap(readFileSync(path.join(dir, file))).frames;
+    } catch (err) {
+      error += `; the file reads only in part (${err instanceof Error ? err.message : String(err)})`;
+    }
+    captures.push({
+      host: file.replace(/^capture-|\.pcap$/g, ''),
+      file,
+      frames: frames.length,
+      bytes: frames.reduce((n, f) => n + f.len, 0),
+      drops: 0,
+      timeZeroUs: started.getTime() * 1000,
+      ...(frames.length ? { firstUs: frames[0].tsUs, lastUs: frames[frames.length - 1].tsUs } : {}),
+      error,
+    });
+  }
+  return { captures };
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Run one lab in a fresh sandbox; resolves with its result (outcome "error" if the runner died). */
@@ -30,9 +72,11 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
   await preflight();
   const started = new Date();
   const failed = (reason: string): LabResult => ({
+    ...leftCaptures(req.captureDir, started, reason),
     schemaVersion: SCHEMA_VERSION,
     lab: entry.name,
     title: entry.title,
+    setup: entry.def.setup,
     outcome: 'error',
     reason,
     kernel: kernelName(),
@@ -46,7 +90,7 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
     tables: [],
   });
   if (req.signal?.aborted) return failed(`interrupted by ${String(req.signal.reason)} before the lab started`);
-  const child = spawnRunner({ name: entry.name, module: entry.module, options });
+  const child = spawnRunner({ name: entry.name, module: entry.module, options, ...(req.captureDir ? { captureDir: path.resolve(req.captureDir) } : {}) });
   if (child.pid !== undefined) req.onSpawn?.(child.pid);
   const output: string[] = [];
   const onText = (chunk: Buffer) => {

@@ -14,6 +14,8 @@ export interface RunnerJob {
   name: string;
   module: string;
   options: Record<string, unknown>;
+  /** folder for the pcap files (one per namespace); absent: no capture */
+  captureDir?: string;
 }
 
 /** Messages on the runner's IPC channel: lab progress, then exactly one result. */
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   await run('ip', ['link', 'set', 'lo', 'up']);
   const def = await loadLabModule(job.module);
   const options = parseOptions(job.name, def.options, job.options);
-  const result = await executeLab(job.name, def, options, localHost('sandbox'), send, ac.signal);
+  const result = await executeLab(job.name, def, options, localHost('sandbox'), send, ac.signal, job.captureDir);
   // sockets a lab forgot, if any, die with the process and its namespace
   if (!process.connected) process.exit(0);
   process.send!({ type: 'result', result } satisfies RunnerMessage, () => process.exit(0));

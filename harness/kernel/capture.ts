@@ -1,0 +1,126 @@
+// Rootless packet capture, one pcap per host (network namespace) of a lab. Debian's tcpdump cannot run inside
+// `unshare --user --map-root-user` (it drops privileges to its own user, and setgroups is denied there), but the
+// namespace's root may open an AF_PACKET socket: so the harness captures by itself. The socket is opened in the
+// namespace before the lab sends anything (frames queue from that moment), a worker thread reads it and writes
+// classic pcap, and stop() drains it after the lab's teardown, so the capture spans the whole lab.
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { closePacketSocket, openPacketSocket } from './packet-socket.ts';
+
+/** One host's capture as stored in result.json (`captures`). */
+export interface CaptureRecord {
+  /** the host (namespace) captured, as snapshots and events name it */
+  host: string;
+  /** other names the lab gave the same namespace (the runner's own namespace may be "sandbox" and "server") */
+  aliases?: string[];
+  /** pcap file name, beside result.json */
+  file: string;
+  frames: number;
+  /** bytes on the wire (frame lengths, before any truncation to the snap length) */
+  bytes: number;
+  /** frames the kernel could not queue for the capture (socket buffer full): the pcap lacks them */
+  drops: number;
+  /** epoch µs of the lab's time zero (snapshot and event `atMs` are counted from it) */
+  timeZeroUs: number;
+  /** epoch µs of the first and last frame */
+  firstUs?: number;
+  lastUs?: number;
+  /** set when the reader failed part-way (what was read before is in the file) */
+  error?: string;
+}
+
+interface WorkerReport {
+  frames: number;
+  bytes: number;
+  drops: number;
+  firstUs: number;
+  lastUs: number;
+  error: string;
+}
+
+const SNAPLEN = 262144;
+const WORKER = new URL('./capture-worker.mjs', import.meta.url);
+
+function fileSafe(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'host';
+}
+
+interface Running {
+  record: CaptureRecord;
+  control: Int32Array;
+  done: Promise<WorkerReport>;
+}
+
+/** The captures of one lab run; disabled (every call a no-op) when there is no folder to write to. */
+export class CaptureSet {
+  private readonly running: Running[] = [];
+  private failed = false;
+
+  /**
+   * @param dir folder for the pcap files (undefined: capture off)
+   * @param timeZeroMs epoch ms of the lab's time zero
+   * @param notice called once when capture is impossible here, with the reason
+   */
+  constructor(
+    private readonly dir: string | undefined,
+    private readonly timeZeroMs: number,
+    private readonly notice: (text: string) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.dir !== undefined && !this.failed;
+  }
+
+  /** Start capturing the namespace `within` runs code in (default: the calling thread's own). */
+  add(host: string, within: <T>(fn: () => T) => T = (fn) => fn()): void {
+    if (!this.enabled || this.running.some((r) => r.record.host === host)) return;
+    let fd: number;
+    try {
+      fd = within(() => openPacketSocket(20));
+    } catch (err) {
+      this.failed = true;
+      this.notice(`no packet capture: ${err instanceof Error ? err.message : String(err)} (the lab runs without one)`);
+      return;
+    }
+    const taken = new Set(this.running.map((r) => r.record.file));
+    let file = `capture-${fileSafe(host)}.pcap`;
+    for (let i = 2; taken.has(file); i++) file = `capture-${fileSafe(host)}-${i}.pcap`;
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WORKER, { execArgv: [], workerData: { fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer } });
+    const done = new Promise<WorkerReport>((resolve) => {
+      worker.once('message', (m: WorkerReport) => resolve(m));
+      worker.once('error', (err) => {
+        closePacketSocket(fd);
+        resolve({ frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error: err.message });
+      });
+      worker.once('exit', (code) => resolve({ frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error: `reader exited with code ${code}` }));
+    });
+    const record: CaptureRecord = { host, file, frames: 0, bytes: 0, drops: 0, timeZeroUs: this.timeZeroMs * 1000 };
+    this.running.push({ record, control, done });
+  }
+
+  /** Record that the lab calls an already captured namespace by another name too. */
+  alias(host: string, alias: string): void {
+    const r = this.running.find((x) => x.record.host === host);
+    if (r && alias !== host && !r.record.aliases?.includes(alias)) r.record.aliases = [...(r.record.aliases ?? []), alias];
+  }
+
+  /** Stop every capture (after draining what the kernel still holds) and return their records. */
+  async stop(): Promise<CaptureRecord[]> {
+    for (const r of this.running) Atomics.store(r.control, 0, 1);
+    const out: CaptureRecord[] = [];
+    for (const r of this.running) {
+      const rep = await r.done;
+      out.push({
+        ...r.record,
+        frames: rep.frames,
+        bytes: rep.bytes,
+        drops: rep.drops,
+        ...(rep.frames ? { firstUs: rep.firstUs, lastUs: rep.lastUs } : {}),
+        ...(rep.error ? { error: rep.error } : {}),
+      });
+    }
+    this.running.length = 0;
+    return out;
+  }
+}
