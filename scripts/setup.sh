@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Set up tcp-lab on a fresh Debian/Ubuntu machine: the system tools the labs use (installed with apt-get
-# when missing), then the npm dependencies (npm ci). Safe to run again.
+# when missing; tcpdump reads the labs' pcap files and the tests compare against it), then the npm
+# dependencies (npm ci). Safe to run again.
+#   --browser  also install a headless browser (Debian's chromium), which the report.html test renders with
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=1 ;;
+    -h|--help) sed -n '2,5s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (known: --browser)" >&2; exit 2 ;;
+  esac
+done
 
 # program -> Debian package
 declare -A NEED=(
@@ -10,11 +21,16 @@ declare -A NEED=(
   [unshare]=util-linux [nsenter]=util-linux [prlimit]=util-linux
   [nft]=nftables
   [nstat]=iproute2
+  [tcpdump]=tcpdump
 )
 missing=()
 for prog in "${!NEED[@]}"; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$prog" >/dev/null 2>&1 || missing+=("${NEED[$prog]}")
 done
+# Debian names the browser chromium; Ubuntu's older releases chromium-browser (either will do)
+if [ "$browser" -eq 1 ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "setup: installing system packages: $pkgs"

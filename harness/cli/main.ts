@@ -10,9 +10,13 @@ import { shortSource } from '../report/format.ts';
 import type { LabResult } from '../evidence/records.ts';
 import { runLab } from '../runs/run.ts';
 import { parseOptions, type OptionSpecs } from '../lab/options.ts';
-import { createRunDir, DEFAULT_RESULTS_DIR, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
+import { createLabDir, createRunDir, DEFAULT_RESULTS_DIR, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
 import { preflight } from '../runs/sandbox.ts';
 import { exitCodeOf, handleStopSignals, parentGone, watchParent, type StopSignal } from './signals.ts';
+import { addRunCommands, RUN_COMMANDS, type RunCommand } from './commands.ts';
+import { machineFacts } from '../results/machine.ts';
+import { writeRunIndex } from '../results/runs.ts';
+import { writeReportHtml } from '../report/html.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
@@ -56,6 +60,7 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
   const labOptions: Record<string, unknown> = {};
   for (const name of Object.keys(entry.def.options)) if (argv[name] !== undefined) labOptions[name] = argv[name];
   parseOptions(entry.name, entry.def.options, labOptions); // bad options are exit 2 before anything runs or is written
+  const machine = machineFacts(); // never rejects; recorded in run.json
   await preflight(); // missing tools or no user namespaces: one line, before anything is printed or written
   const json = argv.json === true;
   const ac = new AbortController();
@@ -79,17 +84,22 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
     },
   );
   runDir = await prepareRunDir(argv);
+  marker.machine = await machine;
   writeMarker(runDir, marker);
   if (ac.signal.aborted) writeMarker(runDir, { ...marker, status: 'interrupted', signal: stoppedBy, endedAt: new Date().toISOString(), note: note('stopped before the lab started') });
   if (!json) process.stdout.write(`${entry.name}: ${entry.title}\n`);
+  const labDir = await createLabDir(runDir, entry.name);
+  const capture = argv.capture !== false;
   const result: LabResult = await runLab({
+    ...(capture ? { captureDir: labDir } : {}),
     lab: entry,
     options: labOptions,
     signal: ac.signal,
     onMessage: json ? undefined : liveReporter(stdout),
     onOutput: (line) => process.stderr.write(line + '\n'),
   });
-  const dir = await writeLabResult(runDir, result);
+  const dir = await writeLabResult(runDir, result, (text) => process.stderr.write(`lab: ${text}\n`));
+  for (const e of result.events) if (e.kind === 'capture' && !json) process.stderr.write(`lab: ${e.detail}\n`);
   writeMarker(runDir, {
     ...marker,
     status: stoppedBy ? 'interrupted' : 'finished',
@@ -98,6 +108,8 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
     endedAt: new Date().toISOString(),
     outcomes: { [entry.name]: result.outcome },
   });
+  await writeRunIndex(runDir).catch((err) => process.stderr.write(`lab: could not write the run's README.md: ${err instanceof Error ? err.message : String(err)}\n`));
+  await writeReportHtml(runDir).catch((err) => process.stderr.write(`lab: could not write the run's report.html: ${err instanceof Error ? err.message : String(err)}\n`));
   if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     const rel = path.relative(process.cwd(), dir);
@@ -113,10 +125,11 @@ function checkGlobalOptions(args: readonly string[], argv: Record<string, unknow
   if (Array.isArray(dir)) throw new UserError(`option --results-dir: given ${dir.length} times; give it once`);
   if (dir !== undefined && String(dir).trim() === '') throw new UserError("option --results-dir: '' is not valid; expected a folder");
   for (const a of args) {
-    const m = /^--(?:no-)?json=(.*)$/s.exec(a);
-    if (m && m[1] !== 'true' && m[1] !== 'false') throw new UserError(`option --json: ${quote(m[1])} is not valid; expected true or false (or just --json)`);
+    const m = /^--(?:no-)?(json|capture)=(.*)$/s.exec(a);
+    if (m && m[2] !== 'true' && m[2] !== 'false') throw new UserError(`option --${m[1]}: ${quote(m[2])} is not valid; expected true or false (or just --${m[1]})`);
   }
   if (Array.isArray(argv.json)) throw new UserError('option --json: given more than once; give it once');
+  if (Array.isArray(argv.capture)) throw new UserError('option --capture: given more than once; give it once');
 }
 
 /** yargs' own messages echo raw input: escape control characters and shorten long words. */
@@ -128,11 +141,11 @@ function tame(message: string): string {
 export async function main(args: string[]): Promise<number> {
   const first = args[0];
   // running one lab imports only that lab (unknown name: closest names); list and --help import them all
-  const named = first && !first.startsWith('-') && first !== 'list' && first !== 'help';
+  const named = first && !first.startsWith('-') && first !== 'list' && first !== 'help' && !RUN_COMMANDS.includes(first);
   if (named) watchParent(); // from here on the CLI ends when npm does, even before its stop handlers exist
-  const labs = named ? [await findLab(first)] : await listLabs();
+  const labs = named ? [await findLab(first)] : RUN_COMMANDS.includes(first) ? [] : await listLabs();
   // handlers only record what was asked; the work runs after parsing, so its errors reach main's caller
-  let chosen: { entry: LabEntry; argv: Record<string, unknown> } | 'list' | undefined;
+  let chosen: { entry: LabEntry; argv: Record<string, unknown> } | RunCommand | 'list' | undefined;
   const y = yargs(args)
     .scriptName('npm run lab --')
     .usage('Usage: npm run lab <lab> [-- options]   |   npm run lab list\n\nRuns a lab in its own network namespace and reports, per claim, what the kernel did.')
@@ -140,7 +153,9 @@ export async function main(args: string[]): Promise<number> {
       chosen = 'list';
     })
     .option('json', { type: 'boolean', describe: 'print the result JSON on stdout instead of the report' })
-    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' });
+    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
+    .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
+  addRunCommands(y, (c) => void (chosen = c));
   for (const l of labs) {
     y.command(l.name, `${l.title} [${l.sources.map(shortSource).join(', ')}]`, (yy) => addLabOptions(yy, l.def), (argv) => {
       chosen = { entry: l, argv: argv as Record<string, unknown> };
@@ -159,7 +174,10 @@ export async function main(args: string[]): Promise<number> {
     })
     .parseAsync();
   if (chosen === 'list') await listCommand();
-  else if (chosen) {
+  else if (chosen && 'handler' in chosen) {
+    checkGlobalOptions(args, chosen.argv);
+    return chosen.handler(chosen.argv);
+  } else if (chosen) {
     checkGlobalOptions(args, chosen.argv);
     return labCommand(chosen.entry, chosen.argv, args);
   }

@@ -77,4 +77,8 @@ export function finalReport(p: Printer, r: LabResult, where?: string): void {
     p.write(`  ${c.id.padEnd(idWidth)}  ${shortSource(c.source).padEnd(6)}  ${paint(p, c.verdict, c.verdict.padEnd(12))}  ${fit(p, c.observed, used)}\n`);
   }
   if (where) p.write(`\nresults: ${where}\n`);
+  for (const c of r.captures ?? []) {
+    const lost = c.drops ? `, ${c.drops} not captured (buffer full)` : '';
+    p.write(`packets: ${where ? `${where}/` : ''}${c.file} (${c.host}: ${c.frames} frames${lost}${c.error ? `; ${c.error}` : ''}), open with tcpdump -nr or Wireshark\n`);
+  }
 }

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { LabResult } from '../evidence/records.ts';
 import { formatRecord } from '../evidence/ss.ts';
 import { renderWriteup } from '../report/writeup.ts';
+import { snapshotFile } from '../report/story.ts';
+import { writeDiagrams } from './diagrams.ts';
+import type { MachineFacts } from './machine.ts';
 
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../results/', import.meta.url));
 
@@ -50,22 +53,32 @@ export async function createRunDir(root = DEFAULT_RESULTS_DIR): Promise<string> 
   throw new Error(`could not create a new run folder under ${root}`);
 }
 
-function fileSafe(label: string): string {
-  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+/** The folder of one lab in a run (made before the lab runs: its capture is written there while it runs). */
+export async function createLabDir(runDir: string, lab: string): Promise<string> {
+  const dir = path.join(runDir, lab);
+  await mkdir(dir); // fails if it exists: a run never overwrites a lab's earlier result
+  return dir;
 }
 
-/** Write one lab's result into the run folder; returns the lab folder. */
-export async function writeLabResult(runDir: string, result: LabResult): Promise<string> {
+/**
+ * Write one lab's result into the run folder (made by createLabDir, or here): result.json, its diagrams, the
+ * writeup and the snapshots. Returns the lab folder. `warn` hears about diagrams that could not be drawn.
+ */
+export async function writeLabResult(runDir: string, result: LabResult, warn?: (text: string) => void): Promise<string> {
   const dir = path.join(runDir, result.lab);
-  await mkdir(dir); // fails if it exists: a run never overwrites a lab's earlier result
-  await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
-  await writeFile(path.join(dir, 'writeup.md'), renderWriteup(result));
+  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  // 'wx': a run never overwrites a lab's earlier result
+  await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
+  const diagrams = await writeDiagrams(dir, result, warn);
+  await writeFile(path.join(dir, 'writeup.md'), renderWriteup(result, diagrams));
   if (result.snapshots.length) {
     const snaps = path.join(dir, 'snapshots');
     await mkdir(snaps);
     let i = 0;
     for (const s of result.snapshots) {
-      const name = `${String(++i).padStart(2, '0')}-${s.host}-${fileSafe(s.label)}.txt`;
+      const name = snapshotFile(++i, s);
       const body = `# ${s.label} (host ${s.host}, +${s.atMs} ms, ${s.sockets.length} sockets)\n${s.sockets.map(formatRecord).join('\n')}\n`;
       await writeFile(path.join(snaps, name), body);
     }
@@ -87,6 +100,8 @@ export interface RunMarker {
   /** the outcome of each lab whose result was written */
   outcomes?: Record<string, string>;
   note?: string;
+  /** the machine the run ran on (harness/results/machine.ts); absent in runs made before it was recorded */
+  machine?: MachineFacts;
 }
 
 export const MARKER = 'run.json';

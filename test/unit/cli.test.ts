@@ -1,6 +1,6 @@
 // The CLI as a user meets it: help, list, and one-line errors with exit 2 for every kind of bad input.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,8 +101,8 @@ describe('lab CLI', () => {
     const r = JSON.parse(out);
     // and the run folder has the marker, the result, the writeup and the snapshots
     const [run] = readdirSync(results);
-    expect(readdirSync(path.join(results, run)).sort()).toEqual(['run.json', 'time-wait-restart']);
-    expect(readdirSync(path.join(results, run, 'time-wait-restart')).sort()).toEqual(['result.json', 'snapshots', 'writeup.md']);
+    expect(readdirSync(path.join(results, run)).sort()).toEqual(['README.md', 'report.html', 'run.json', 'time-wait-restart']);
+    expect(readdirSync(path.join(results, run, 'time-wait-restart')).sort()).toEqual(['capture-sandbox.pcap', 'ladder-sandbox.svg', 'result.json', 'snapshots', 'writeup.md']);
     expect(out.length).toBeGreaterThan(65536); // more than one pipe buffer: not cut at 64 KiB
     expect(r).toMatchObject({ lab: 'time-wait-restart', schemaVersion: 2 });
   });
@@ -111,6 +111,18 @@ describe('lab CLI', () => {
     expectOneLineError(await cli(['time-wait-restart', '--results-dir', '/tmp/a', '--results-dir', '/tmp/b']), /option --results-dir: given 2 times; give it once/);
     expectOneLineError(await cli(['time-wait-restart', '--results-dir', '']), /option --results-dir: '' is not valid/);
     expectOneLineError(await cli(['time-wait-restart', '--json=maybe']), /option --json: 'maybe' is not valid; expected true or false/);
+    expectOneLineError(await cli(['time-wait-restart', '--capture=off']), /option --capture: 'off' is not valid; expected true or false/);
+  });
+
+  it('--no-capture: the run has no pcap, no ladder and no captures in its result', async () => {
+    const results = mkdtempSync(path.join(tmpdir(), 'tcplab-results-'));
+    onTestFinished(() => rmSync(results, { recursive: true, force: true }));
+    const r = await cli(['close-unread-rst', '--no-capture', '--results-dir', results]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/^packets:/m);
+    const [run] = readdirSync(results);
+    expect(readdirSync(path.join(results, run, 'close-unread-rst')).sort()).toEqual(['result.json', 'snapshots', 'writeup.md']);
+    expect(JSON.parse(readFileSync(path.join(results, run, 'close-unread-rst', 'result.json'), 'utf8')).captures).toBeUndefined();
   });
 
   it('echoed input is quoted, escaped and shortened: a huge name, escape sequences, newlines', async () => {
