@@ -50,8 +50,10 @@ export default defineLab({
       const t0 = Date.now();
       const ports = new Set<number>();
       const dial = async () => { const s = await connectFrom(topo.client, port, topo.serverAddr); ctx.defer(() => s.destroy()); ports.add(s.localPort!); return s; };
-      if (mode === 'keep-alive') { const s = await dial(); for (let i = 0; i < o.n; i++) await request(s, i === o.n - 1 ? 'client' : 'none'); }
-      else { let next = 0; await Promise.all(Array.from({ length: Math.min(o.concurrency, o.n) }, async () => { while (next++ < o.n) await request(await dial(), mode === 'server-closes' ? 'server' : 'client'); })); }
+      await ctx.sampleWhile(`${mode}: ${o.n} requests`, async () => {
+        if (mode === 'keep-alive') { const s = await dial(); for (let i = 0; i < o.n; i++) await request(s, i === o.n - 1 ? 'client' : 'none'); }
+        else { let next = 0; await Promise.all(Array.from({ length: Math.min(o.concurrency, o.n) }, async () => { while (next++ < o.n) await request(await dial(), mode === 'server-closes' ? 'server' : 'client'); })); }
+      }, { hosts: [topo.client.host, topo.server.host] });
       const ms = Date.now() - t0;
       const onPort = (xs: SockRecord[]) => xs.filter((x) => portOf(x.local) === port || portOf(x.peer) === port).filter((x) => x.state !== 'LISTEN');
       const count = async (host: typeof topo.client.host, side: string) => onPort((await ctx.waitSs(`no ${mode} connection still closing on the ${side}`, (xs) => filterSockets(onPort(xs), { state: CLOSING }).length === 0, { host, label: `${side}: after ${mode}`, timeoutMs: 5000 })).sockets);

@@ -76,8 +76,8 @@ export interface TableRecord {
   note?: string;
 }
 
-/** Version of this contract; 2 added `evidence` and `claims[].checks` (see results/README.md). */
-export const SCHEMA_VERSION = 2;
+/** Version of this contract; 2 added `evidence` and `claims[].checks`, 3 `setup`, `captures` and `samples` (see results/README.md). */
+export const SCHEMA_VERSION = 3;
 
 export interface LabResult {
   schemaVersion: number;

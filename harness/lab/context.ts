@@ -11,6 +11,7 @@ import { formatRecord, type SockRecord } from '../evidence/ss.ts';
 import { writeSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
 import { CaptureSet } from '../kernel/capture.ts';
+import { sampleOf, sampleWhile, SAMPLE_EVERY_MS, type SampleWhileOptions } from './sampling.ts';
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
 export type LabMessage =
@@ -47,24 +48,6 @@ export interface WaitSsOptions {
 export interface WaitSocketsOptions extends Omit<WaitSsOptions, 'describe'> {
   /** at least this many matching sockets (default 1) */
   count?: number;
-}
-
-const SAMPLE_EVERY_MS = 200;
-
-/** One ss read as a timeline sample: sockets per state and, per timer, the range of remaining times. */
-export function sampleOf(read: readonly SockRecord[], atMs: number, host: string, wait: string): SampleRecord {
-  const counts: Record<string, number> = {};
-  const timers: Record<string, { minMs: number; maxMs: number; n: number }> = {};
-  for (const s of read) {
-    counts[s.state] = (counts[s.state] ?? 0) + 1;
-    const ms = s.timer?.remainingMs;
-    if (!s.timer || ms === undefined) continue;
-    const t = (timers[s.timer.name] ??= { minMs: ms, maxMs: ms, n: 0 });
-    t.minMs = Math.min(t.minMs, ms);
-    t.maxMs = Math.max(t.maxMs, ms);
-    t.n++;
-  }
-  return { atMs, host, wait, counts, ...(Object.keys(timers).length ? { timers } : {}) };
 }
 
 /** First port ctx.port() hands out; every lab has its own namespace, so nothing else is on these ports. */
@@ -204,6 +187,18 @@ export class LabContext implements Recorder {
       },
     });
     return filterSockets(snap.sockets, filter);
+  }
+
+  /**
+   * Run `fn` while reading ss on the given hosts (default: the lab's own) every `everyMs` (default 200), for the
+   * state timeline: how sockets pile up or drain while the lab churns connections or waits on a kernel timeout.
+   */
+  sampleWhile<T>(what: string, fn: () => Promise<T>, o: SampleWhileOptions = {}): Promise<T> {
+    return sampleWhile(what, fn, { hosts: [this.host], ...o }, {
+      signal: this.signal,
+      now: () => this.elapsedMs(),
+      push: (s) => this.samples.push(s),
+    });
   }
 
   /** Add a table of evidence (e.g. a variant matrix) to the report and the writeup. */

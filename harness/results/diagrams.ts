@@ -71,10 +71,10 @@ export async function writeDiagrams(labDir: string, result: LabResult, warn: (te
   const samples = result.samples ?? [];
   if (hasTimeline(samples)) {
     try {
-      const svg = renderTimeline({ title: `${result.lab}: sockets per state while waiting on the kernel`, samples });
+      const svg = renderTimeline({ title: `${result.lab}: sockets per state over time`, samples });
       await writeFile(path.join(labDir, 'timeline.svg'), svg);
       const hosts = [...new Set(samples.map((s) => s.host))];
-      out.push({ file: 'timeline.svg', kind: 'timeline', caption: `Sockets per state over time on ${hosts.join(', ')}: ${samples.length} ss read(s) taken during the lab's waits` });
+      out.push({ file: 'timeline.svg', kind: 'timeline', caption: `Sockets per state over time on ${hosts.join(', ')}: ${samples.length} ss read(s) taken while the lab waited on the kernel or churned connections` });
     } catch (err) {
       warn(`no timeline diagram: ${err instanceof Error ? err.message : String(err)}`);
     }
