@@ -46,6 +46,9 @@ export function flagString(bits: number): string {
   return s || 'none';
 }
 
+/** flagString of every flags byte, made once: decoding looks each segment's up */
+const FLAG_STRINGS = Array.from({ length: 256 }, (_, bits) => flagString(bits));
+
 /** An IPv6 address as inet_ntop prints it: lowercase, longest run (≥ 2) of zero groups as ::, v4-mapped dotted. */
 export function formatIpv6(b: Buffer): string {
   const words = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
@@ -165,7 +168,7 @@ export function decodeTcp(frames: readonly PcapFrame[], linktype: number): Segme
     const l4Len = Number.isNaN(l3.l4Len) ? t.length + Math.max(0, f.len - f.caplen) : l3.l4Len;
     const seg: Segment = {
       tUs: f.tsUs, frame, src: l3.src, sport: t.readUInt16BE(0), dst: l3.dst, dport: t.readUInt16BE(2),
-      flags: flagString(t[13]), seq: t.readUInt32BE(4), ack: t.readUInt32BE(8), len: Math.max(0, l4Len - hlen), win: t.readUInt16BE(14),
+      flags: FLAG_STRINGS[t[13]], seq: t.readUInt32BE(4), ack: t.readUInt32BE(8), len: Math.max(0, l4Len - hlen), win: t.readUInt16BE(14),
     };
     const options = parseOptions(t.subarray(20, hlen));
     if (options) seg.options = options;

@@ -1,11 +1,12 @@
 // Rootless packet capture, one pcap per host (network namespace) of a lab. Debian's tcpdump cannot run inside
 // `unshare --user --map-root-user` (it drops privileges to its own user, and setgroups is denied there), but the
 // namespace's root may open an AF_PACKET socket: so the harness captures by itself. The socket is opened in the
-// namespace before the lab sends anything (frames queue from that moment), a worker thread reads it and writes
-// classic pcap, and stop() drains it after the lab's teardown, so the capture spans the whole lab.
+// namespace before the lab sends anything (frames are kept from that moment, in a receive ring the kernel shares
+// with us), a worker thread copies them into classic pcap, and stop() drains the ring after the lab's teardown,
+// so the capture spans the whole lab.
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { closePacketSocket, openPacketSocket } from './packet-socket.ts';
+import { closePacketSocket, openPacketSocket, RING } from './packet-socket.ts';
 
 /** One host's capture as stored in result.json (`captures`). */
 export interface CaptureRecord {
@@ -76,7 +77,7 @@ export class CaptureSet {
     if (!this.enabled || this.running.some((r) => r.record.host === host)) return;
     let fd: number;
     try {
-      fd = within(() => openPacketSocket(20));
+      fd = within(() => openPacketSocket(RING));
     } catch (err) {
       this.failed = true;
       this.notice(`no packet capture: ${err instanceof Error ? err.message : String(err)} (the lab runs without one)`);
@@ -86,7 +87,7 @@ export class CaptureSet {
     let file = `capture-${fileSafe(host)}.pcap`;
     for (let i = 2; taken.has(file); i++) file = `capture-${fileSafe(host)}-${i}.pcap`;
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER, { execArgv: [], workerData: { fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer } });
+    const worker = new Worker(WORKER, { execArgv: [], workerData: { fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer, ring: RING } });
     const done = new Promise<WorkerReport>((resolve) => {
       worker.once('message', (m: WorkerReport) => resolve(m));
       worker.once('error', (err) => {

@@ -1,6 +1,6 @@
 // AF_PACKET sockets through libc (koffi): the capture's view of every frame a network namespace's interfaces
 // send and receive. Opened in the namespace to capture (a packet socket stays bound to the namespace it was made
-// in), then read by the capture worker thread (capture-worker.mjs) with blocking recv and a receive timeout.
+// in), with a shared-memory receive ring that the capture worker thread (capture-worker.mjs) reads.
 import koffi from 'koffi';
 import { errnoName } from './ffi.ts';
 
@@ -9,9 +9,11 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const ETH_P_ALL = 0x0003;
 const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const SO_RCVTIMEO = 20;
 const SO_ATTACH_FILTER = 26;
+const SOL_PACKET = 263;
+const PACKET_RX_RING = 5;
+const PACKET_VERSION = 10;
+const TPACKET_V3 = 2;
 
 let lib: ReturnType<typeof bind> | undefined;
 function bind() {
@@ -22,6 +24,7 @@ function bind() {
     attachFilter: libc.func('int setsockopt(int fd, int level, int name, tcplab_sock_fprog *value, uint32_t len)'),
     socket: libc.func('int socket(int domain, int type, int protocol)'),
     setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
+    bind: libc.func('int bind(int fd, void *addr, uint32_t len)'),
     close: libc.func('int close(int fd)'),
   };
 }
@@ -64,23 +67,41 @@ const FILTER: [code: number, jt: number, jf: number, k: number][] = [
   [BPF_RET_K, 0, 0, 0],
 ];
 
+/** The receive ring the kernel writes frames into (TPACKET_V3): blocks of frames, handed over whole. */
+export interface PacketRing {
+  blockSize: number;
+  blockCount: number;
+  /** ms after which the kernel hands over a block that is not full */
+  retireMs: number;
+}
+
+export const RING: PacketRing = { blockSize: 1 << 19, blockCount: 8, retireMs: 10 };
+
 /**
- * socket(AF_PACKET, SOCK_RAW, ETH_P_ALL) in the calling thread's network namespace, with the loopback filter,
- * a large receive buffer (as large as the kernel allows) and a receive timeout so a blocking reader can look up.
- * Frames start queuing at once, so whatever is sent after this returns is captured.
+ * An AF_PACKET socket in the calling thread's network namespace, capturing every frame of every interface there
+ * from the moment this returns: with the loopback filter, and a TPACKET_V3 receive ring (the kernel writes each
+ * frame and its receive time into shared memory, so reading costs no system call per frame, and the ring's size
+ * is not capped by net.core.rmem_max). capture-worker.mjs maps the ring and reads it.
  */
-export function openPacketSocket(timeoutMs = 50): number {
-  const fd = check('socket(AF_PACKET)', libc().socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, ((ETH_P_ALL & 0xff) << 8) | (ETH_P_ALL >> 8)));
+export function openPacketSocket(ring: PacketRing = RING): number {
+  // protocol 0: nothing is queued until bind(), after the filter and the ring are in place
+  const fd = check('socket(AF_PACKET)', libc().socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
   try {
     const filter = FILTER.map(([code, jt, jf, k]) => ({ code, jt, jf, k: k >>> 0 }));
     check('setsockopt(SO_ATTACH_FILTER)', libc().attachFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: filter.length, filter }, 16));
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(8 << 20, 0); // capped by net.core.rmem_max
-    libc().setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
-    const tv = Buffer.alloc(16);
-    tv.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), 0);
-    tv.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), 8);
-    check('setsockopt(SO_RCVTIMEO)', libc().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16));
+    const version = Buffer.alloc(4);
+    version.writeInt32LE(TPACKET_V3, 0);
+    check('setsockopt(PACKET_VERSION)', libc().setsockopt(fd, SOL_PACKET, PACKET_VERSION, version, 4));
+    // struct tpacket_req3 { block_size, block_nr, frame_size, frame_nr, retire_blk_tov, sizeof_priv, feature_req_word }
+    const req = Buffer.alloc(28);
+    const frameSize = 2048;
+    [ring.blockSize, ring.blockCount, frameSize, (ring.blockSize / frameSize) * ring.blockCount, ring.retireMs, 0, 0].forEach((v, i) => req.writeUInt32LE(v, i * 4));
+    check('setsockopt(PACKET_RX_RING)', libc().setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, 28));
+    // struct sockaddr_ll { family, protocol (network order), ifindex 0 = every interface, ... }
+    const ll = Buffer.alloc(20);
+    ll.writeUInt16LE(AF_PACKET, 0);
+    ll.writeUInt16BE(ETH_P_ALL, 2);
+    check('bind(AF_PACKET)', libc().bind(fd, ll, 20));
     return fd;
   } catch (err) {
     libc().close(fd);
