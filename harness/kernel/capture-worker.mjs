@@ -5,7 +5,7 @@
 // TypeScript loader. It stops when the main thread sets control[0] = 1, after the kernel has handed over the
 // frames still in its current block, and posts its report (capture.ts).
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
 
 const SOL_PACKET = 263;
@@ -120,4 +120,5 @@ function capture(data) {
   return report;
 }
 
-parentPort?.postMessage(capture(workerData));
+// started ahead of the lab, the thread waits for the socket to read (capture.ts prewarmCapture)
+parentPort?.once('message', (data) => parentPort?.postMessage(capture(data)));

@@ -46,6 +46,30 @@ function fileSafe(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'host';
 }
 
+let warm: Worker | undefined;
+
+/** A reader thread, started (and its koffi loaded) but waiting for the socket it is to read. */
+function startReader(): Worker {
+  const w = new Worker(WORKER, { execArgv: [] });
+  w.unref(); // an idle reader never keeps the process alive
+  return w;
+}
+
+/**
+ * Start a reader thread ahead of the lab (the runner calls this before it loads the lab's module), so the first
+ * capture does not wait ~100 ms for a thread to start while the lab runs beside it.
+ */
+export function prewarmCapture(): void {
+  warm ??= startReader();
+}
+
+function takeReader(): Worker {
+  const w = warm ?? startReader();
+  warm = undefined;
+  w.ref();
+  return w;
+}
+
 interface Running {
   record: CaptureRecord;
   control: Int32Array;
@@ -87,7 +111,8 @@ export class CaptureSet {
     let file = `capture-${fileSafe(host)}.pcap`;
     for (let i = 2; taken.has(file); i++) file = `capture-${fileSafe(host)}-${i}.pcap`;
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER, { execArgv: [], workerData: { fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer, ring: RING } });
+    const worker = takeReader();
+    worker.postMessage({ fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer, ring: RING });
     const done = new Promise<WorkerReport>((resolve) => {
       worker.once('message', (m: WorkerReport) => resolve(m));
       worker.once('error', (err) => {

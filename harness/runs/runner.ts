@@ -6,6 +6,7 @@ import { run } from '../kernel/exec.ts';
 import { executeLab } from '../lab/execute.ts';
 import { dieWithParent } from '../kernel/ffi.ts';
 import { localHost } from '../kernel/host.ts';
+import { prewarmCapture } from '../kernel/capture.ts';
 import { parseOptions } from '../lab/options.ts';
 import { loadLabModule } from './registry.ts';
 import type { LabMessage } from '../lab/context.ts';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     ac.abort('the harness went away');
     setTimeout(() => process.exit(1), 3000).unref();
   });
+  if (job.captureDir) prewarmCapture(); // its thread starts while the lab's module loads
   await run('ip', ['link', 'set', 'lo', 'up']);
   const def = await loadLabModule(job.module);
   const options = parseOptions(job.name, def.options, job.options);
