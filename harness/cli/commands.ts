@@ -93,9 +93,15 @@ export async function bundleCommand(argv: Record<string, unknown>): Promise<numb
 /** `compare <a> <b>`: two runs side by side. A report: exit 0 whether or not they differ. */
 export async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   const root = rootOf(argv);
+  // Ctrl-C while a bundle is unpacked: remove what was unpacked, then stop
+  const opened: { close(): Promise<void> }[] = [];
+  const stop = (sig: NodeJS.Signals) => void Promise.all(opened.map((o) => o.close())).finally(() => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15)));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
   const a = await openRun(String(argv.a), root);
+  opened.push(a);
   try {
     const b = await openRun(String(argv.b), root);
+    opened.push(b);
     try {
       const c = compareRuns(a.run, b.run, { a: a.label, b: b.label });
       process.stdout.write(argv.json === true ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));

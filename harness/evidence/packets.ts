@@ -1,6 +1,6 @@
 // Packet captures as evidence: read a classic pcap file, decode its TCP segments, group them into
 // connections with relative sequence numbers, and print them the way tcpdump does. Pure: no capture runs
-// here (the lab records one with tcpdump or writes one with pcapHeader/pcapRecord).
+// here (the harness's own capture, harness/kernel/capture.ts, writes the files; pcapHeader/pcapRecord make test files).
 import { decodeTcp, type Segment } from './packets-decode.ts';
 import { readPcap } from './packets-pcap.ts';
 

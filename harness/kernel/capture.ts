@@ -6,7 +6,7 @@
 // so the capture spans the whole lab.
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { closePacketSocket, openPacketSocket, RING } from './packet-socket.ts';
+import { openPacketSocket, RING, SMALL_RING } from './packet-socket.ts';
 
 /** One host's capture as stored in result.json (`captures`). */
 export interface CaptureRecord {
@@ -40,6 +40,8 @@ interface WorkerReport {
 }
 
 const SNAPLEN = 262144;
+/** a reader that has not reported by then is ended, and the lab goes on without its figures */
+const STOP_TIMEOUT_MS = 5000;
 const WORKER = new URL('./capture-worker.mjs', import.meta.url);
 
 function fileSafe(name: string): string {
@@ -48,7 +50,7 @@ function fileSafe(name: string): string {
 
 let warm: Worker | undefined;
 
-/** A reader thread, started (and its koffi loaded) but waiting for the socket it is to read. */
+/** A reader thread, started (and its koffi loaded) but waiting for sockets to read. */
 function startReader(): Worker {
   const w = new Worker(WORKER, { execArgv: [] });
   w.unref(); // an idle reader never keeps the process alive
@@ -56,7 +58,7 @@ function startReader(): Worker {
 }
 
 /**
- * Start a reader thread ahead of the lab (the runner calls this before it loads the lab's module), so the first
+ * Start the reader thread ahead of the lab (the runner calls this before it loads the lab's module), so the first
  * capture does not wait ~100 ms for a thread to start while the lab runs beside it.
  */
 export function prewarmCapture(): void {
@@ -70,15 +72,10 @@ function takeReader(): Worker {
   return w;
 }
 
-interface Running {
-  record: CaptureRecord;
-  control: Int32Array;
-  done: Promise<WorkerReport>;
-}
-
 /** The captures of one lab run; disabled (every call a no-op) when there is no folder to write to. */
 export class CaptureSet {
-  private readonly running: Running[] = [];
+  private readonly records: CaptureRecord[] = [];
+  private reader?: { worker: Worker; done: Promise<Record<string, WorkerReport>> };
   private failed = false;
 
   /**
@@ -96,57 +93,67 @@ export class CaptureSet {
     return this.dir !== undefined && !this.failed;
   }
 
-  /** Start capturing the namespace `within` runs code in (default: the calling thread's own). */
+  /**
+   * Start capturing the namespace `within` runs code in (default: the calling thread's own). The first namespace
+   * gets the large ring; the others (matrix labs make dozens, each with little traffic) a small one.
+   */
   add(host: string, within: <T>(fn: () => T) => T = (fn) => fn()): void {
-    if (!this.enabled || this.running.some((r) => r.record.host === host)) return;
+    if (!this.enabled) return;
     let fd: number;
     try {
-      fd = within(() => openPacketSocket(RING));
+      fd = within(() => openPacketSocket(this.records.length ? SMALL_RING : RING));
     } catch (err) {
       this.failed = true;
       this.notice(`no packet capture: ${err instanceof Error ? err.message : String(err)} (the lab runs without one)`);
       return;
     }
-    const taken = new Set(this.running.map((r) => r.record.file));
+    const taken = new Set(this.records.map((r) => r.file));
     let file = `capture-${fileSafe(host)}.pcap`;
     for (let i = 2; taken.has(file); i++) file = `capture-${fileSafe(host)}-${i}.pcap`;
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    const worker = takeReader();
-    worker.postMessage({ fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, control: control.buffer, ring: RING });
-    const done = new Promise<WorkerReport>((resolve) => {
-      worker.once('message', (m: WorkerReport) => resolve(m));
-      worker.once('error', (err) => {
-        closePacketSocket(fd);
-        resolve({ frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error: err.message });
-      });
-      worker.once('exit', (code) => resolve({ frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error: `reader exited with code ${code}` }));
-    });
-    const record: CaptureRecord = { host, file, frames: 0, bytes: 0, drops: 0, timeZeroUs: this.timeZeroMs * 1000 };
-    this.running.push({ record, control, done });
+    this.reader ??= this.startReader();
+    this.reader.worker.postMessage({ op: 'add', id: file, fd, file: path.join(this.dir!, file), snaplen: SNAPLEN, ring: this.records.length ? SMALL_RING : RING });
+    this.records.push({ host, file, frames: 0, bytes: 0, drops: 0, timeZeroUs: this.timeZeroMs * 1000 });
   }
 
-  /** Record that the lab calls an already captured namespace by another name too. */
+  private startReader(): { worker: Worker; done: Promise<Record<string, WorkerReport>> } {
+    const worker = takeReader();
+    const done = new Promise<Record<string, WorkerReport>>((resolve) => {
+      worker.on('message', (m: { op: string; reports: Record<string, WorkerReport> }) => m.op === 'report' && resolve(m.reports));
+      const failed = (error: string) => resolve(Object.fromEntries(this.records.map((r) => [r.file, { frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error }])));
+      worker.once('error', (err) => failed(err.message));
+      worker.once('exit', (code) => failed(`reader exited with code ${code}`));
+    });
+    return { worker, done };
+  }
+
+/** Record that the lab calls an already captured namespace by another name too. */
   alias(host: string, alias: string): void {
-    const r = this.running.find((x) => x.record.host === host);
-    if (r && alias !== host && !r.record.aliases?.includes(alias)) r.record.aliases = [...(r.record.aliases ?? []), alias];
+    const r = this.records.find((x) => x.host === host);
+    if (r && alias !== host && !r.aliases?.includes(alias)) r.aliases = [...(r.aliases ?? []), alias];
   }
 
   /** Stop every capture (after draining what the kernel still holds) and return their records. */
   async stop(): Promise<CaptureRecord[]> {
-    for (const r of this.running) Atomics.store(r.control, 0, 1);
-    const out: CaptureRecord[] = [];
-    for (const r of this.running) {
-      const rep = await r.done;
-      out.push({
-        ...r.record,
+    if (!this.reader) return [];
+    this.reader.worker.postMessage({ op: 'stop' });
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<Record<string, WorkerReport>>((resolve) => {
+      timer = setTimeout(() => resolve({}), STOP_TIMEOUT_MS);
+    });
+    const reports = await Promise.race([this.reader.done, silent]);
+    clearTimeout(timer);
+    await this.reader.worker.terminate();
+    this.reader = undefined;
+    return this.records.map((r) => {
+      const rep = reports[r.file] ?? { frames: 0, bytes: 0, drops: 0, firstUs: 0, lastUs: 0, error: `the capture's reader did not report within ${STOP_TIMEOUT_MS / 1000} s (the file holds what it wrote)` };
+      return {
+        ...r,
         frames: rep.frames,
         bytes: rep.bytes,
         drops: rep.drops,
         ...(rep.frames ? { firstUs: rep.firstUs, lastUs: rep.lastUs } : {}),
         ...(rep.error ? { error: rep.error } : {}),
-      });
-    }
-    this.running.length = 0;
-    return out;
+      };
+    });
   }
 }

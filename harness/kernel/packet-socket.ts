@@ -76,6 +76,8 @@ export interface PacketRing {
 }
 
 export const RING: PacketRing = { blockSize: 1 << 19, blockCount: 8, retireMs: 10 };
+/** for every namespace after a lab's first (matrix labs make dozens, each with a few connections) */
+export const SMALL_RING: PacketRing = { blockSize: 1 << 17, blockCount: 4, retireMs: 10 };
 
 /**
  * An AF_PACKET socket in the calling thread's network namespace, capturing every frame of every interface there

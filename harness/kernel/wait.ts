@@ -2,6 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, WaitTimeout } from '../errors.ts';
 
+/** how much of the last observation a timeout message quotes */
+const MAX_SEEN = 1500;
+
 export interface UntilOptions<L> {
   /** what we are waiting for, for the timeout message: "TIME-WAIT on port 9000" */
   what: string;
@@ -35,7 +38,9 @@ export async function until<T, L = T>(
     const now = Date.now();
     if (now - start >= o.timeoutMs) {
       const seen = o.describe ? o.describe(last) : String(last);
-      throw new WaitTimeout(`no ${o.what} after ${now - start} ms; last seen: ${seen}`);
+      // a wait over thousands of sockets would otherwise put all of them in one error message
+      const cut = seen.length > MAX_SEEN ? `${seen.slice(0, MAX_SEEN)}... (${seen.length - MAX_SEEN} more characters)` : seen;
+      throw new WaitTimeout(`no ${o.what} after ${now - start} ms; last seen: ${cut}`);
     }
     if (o.onProgress && now >= nextProgress) {
       o.onProgress(now - start, last);

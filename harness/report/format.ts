@@ -6,6 +6,12 @@ export function shortSource(source: string): string {
   return source.split('_')[0];
 }
 
+/** A reason or message for a report: its first line, at most `max` characters (the whole text is in result.json). */
+export function brief(text: string, max = 300): string {
+  const first = text.split('\n')[0];
+  return first.length > max ? `${first.slice(0, max)}... (full text in result.json)` : first.length < text.length ? `${first} (more in result.json)` : first;
+}
+
 /** Plain-text table with padded columns. */
 export function textTable(columns: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -2,7 +2,7 @@
 // claims, set-up, steps with ss excerpts, evidence (tables, inline diagrams, captures), verdicts with their
 // checks, what each means, and links to the files in the lab's folder.
 import type { CaptureRecord, LabResult, SnapshotRecord } from '../evidence/records.ts';
-import { reproduceCommand } from './format.ts';
+import { brief, reproduceCommand } from './format.ts';
 import { badge, claimAnchor, esc, fileHref, inlineSvg, labAnchor, slug, table } from './html-kit.ts';
 import { checkCells, meaning } from './meaning.ts';
 import { articleLabel, type ArticleTitles } from './sources.ts';
@@ -85,7 +85,7 @@ function snapshotHtml(lab: string, s: SnapshotRecord, file: string, prev?: Snaps
   const change = prev ? `; ${changeLine(prev, s)}` : '';
   return [
     '<div class="snap">',
-    `<div class="snap-head"><code>ss -tanoH</code> on ${esc(s.host)}, “${esc(s.label)}” <span class="t">+${s.atMs} ms</span><br>${esc(censusLine(s) + change)}</div>`,
+    `<div class="snap-head"><code>ss -tanoH</code> on ${esc(s.host)}, “${esc(s.label)}” <span class="t">+${Number(s.atMs)} ms</span><br>${esc(censusLine(s) + change)}</div>`,
     `<pre>${esc(lines.join('\n') || '(no TCP sockets)')}</pre>`,
     more ? `<p class="more">… ${more} more socket(s) in ${link(lab, `snapshots/${file}`, `snapshots/${file}`)}</p>` : '',
     '</div>',
@@ -122,7 +122,7 @@ function stepsPart(r: LabResult): string {
   }
   const steps = groups.map((g) => {
     const { items, folded } = condensedItems(g.items);
-    return `<li><div class="step-title">${esc(g.title ?? '')}<span class="t">+${g.at} ms</span></div>${itemsHtml(r.lab, items, folded)}</li>`;
+    return `<li><div class="step-title">${esc(g.title ?? '')}<span class="t">+${Number(g.at)} ms</span></div>${itemsHtml(r.lab, items, folded)}</li>`;
   });
   return `<h3>Steps</h3>${out.join('')}<ol class="steps">${steps.join('\n')}</ol>`;
 }
@@ -184,7 +184,7 @@ function verdictsPart(r: LabResult, titles: ArticleTitles): string {
 /** The lab's whole section. */
 export function labSection(l: HtmlLab, titles: ArticleTitles): string {
   const r = l.result;
-  const meta = [`lab <code>${esc(r.lab)}</code>`, `outcome <strong>${esc(r.outcome)}</strong>${r.reason ? `: ${esc(r.reason)}` : ''}`, esc(r.kernel), `run at ${esc(r.startedAt)}`, `took ${r.durationMs} ms`];
+  const meta = [`lab <code>${esc(r.lab)}</code>`, `outcome <strong>${esc(r.outcome)}</strong>${r.reason ? `: ${esc(brief(r.reason))}` : ''}`, esc(r.kernel), `run at ${esc(r.startedAt)}`, `took ${Number(r.durationMs)} ms`];
   return [
     `<section class="lab" id="${labAnchor(r.lab)}">`,
     `<h2>${esc(r.title)}</h2>`,

@@ -1,15 +1,16 @@
 // What a verdict means and how it was reached, in plain words: the checks as table cells and a short
 // paragraph per claim written from the verdict and its checks only (what held, what did not, what could not be
 // observed and why), with no explanation of why the kernel behaves so.
+import { brief } from './format.ts';
 import type { Check, ClaimResult } from '../evidence/records.ts';
 
 /** A check as the four cells of the how-each-verdict-was-reached table. */
 export function checkCells(k: Check): [measured: string, saw: string, want: string, held: string] {
   return [
     `${k.what}${k.role === 'need' ? ' (precondition)' : k.role === 'caveat' ? ' (condition the article does not state)' : ''}`,
-    k.saw === undefined ? `not observed${k.why && k.why !== 'not observed' ? ` (${k.why})` : ''}` : figure(k),
+    k.saw === undefined ? `not observed${k.why && k.why !== 'not observed' ? ` (${brief(k.why)})` : ''}` : figure(k),
     k.want,
-    k.ok === undefined ? '—' : k.ok ? 'yes' : `no${k.why && k.role === 'need' ? ` (${k.why})` : ''}`,
+    k.ok === undefined ? '—' : k.ok ? 'yes' : `no${k.why && k.role === 'need' ? ` (${brief(k.why)})` : ''}`,
   ];
 }
 
@@ -37,8 +38,8 @@ export function meaning(c: ClaimResult, kernel: string): string {
   const held = checks.filter((k) => k.role === 'part' && k.ok === true).map((k) => `${k.what}: ${said(k)}`);
   const failed = checks.filter((k) => k.role === 'part' && k.ok === false).map((k) => `${k.what}: ${said(k)}, where the statement expects ${k.want}`);
   const caveats = checks.filter((k) => k.role === 'caveat' && k.ok === false).map((k) => `${k.what}: ${said(k)} (${k.want} was needed)`);
-  const unseen = checks.filter((k) => k.role === 'part' && k.saw === undefined).map((k) => `${k.what}${k.why && k.why !== 'not observed' ? ` (${k.why})` : ''}`);
-  const unmet = checks.filter((k) => k.role === 'need' && k.ok !== true).map((k) => `${k.what}${k.why ? ` (${k.why})` : k.saw === undefined ? ' (not observed)' : ''}`);
+  const unseen = checks.filter((k) => k.role === 'part' && k.saw === undefined).map((k) => `${k.what}${k.why && k.why !== 'not observed' ? ` (${brief(k.why)})` : ''}`);
+  const unmet = checks.filter((k) => k.role === 'need' && k.ok !== true).map((k) => `${k.what}${k.why ? ` (${brief(k.why)})` : k.saw === undefined ? ' (not observed)' : ''}`);
   const out: string[] = [];
   switch (c.verdict) {
     case 'confirmed':

@@ -2,7 +2,7 @@
 // every lab and claim with its verdict, each linking to the lab's writeup. Rendered from what is on disk
 // (harness/results/runs.ts loads a run folder and writes this file).
 import type { ClaimResult, LabResult, Verdict } from '../evidence/records.ts';
-import { shortSource } from './format.ts';
+import { brief, shortSource } from './format.ts';
 
 /** The machine facts the index shows (the shape of results/machine.ts MachineFacts; every field optional). */
 export interface MachineFactsView {
@@ -50,7 +50,7 @@ export function runProblems(run: RunIndexInput): string[] {
   const out: string[] = [];
   for (const l of run.labs) {
     if (l.problem) out.push(`${l.name}: ${l.problem}`);
-    else if (l.result && l.result.outcome !== 'ran') out.push(`${l.name}: ${l.result.outcome}${l.result.reason ? ` (${l.result.reason.split('\n')[0]})` : ''}`);
+    else if (l.result && l.result.outcome !== 'ran') out.push(`${l.name}: ${l.result.outcome}${l.result.reason ? ` (${brief(l.result.reason)})` : ''}`);
   }
   if (run.status === 'abandoned') out.push('the CLI was killed before the run ended (its process is gone)');
   return out;

@@ -3,7 +3,7 @@
 // verdicts with how each was reached, and what each means. The story is read once by story.ts (shared with
 // report.html); this file only renders it as Markdown.
 import type { LabResult, SnapshotRecord, TableRecord } from '../evidence/records.ts';
-import { reproduceCommand, shortSource } from './format.ts';
+import { brief, reproduceCommand, shortSource } from './format.ts';
 import { articleLabel, articleTitles, type ArticleTitles } from './sources.ts';
 import { checkCells, meaning } from './meaning.ts';
 import { censusLine, changeLine, condensedItems, sampleRuns, setupFacts, snapshotLines, stepGroups, type Diagram, type StepItem } from './story.ts';
@@ -129,7 +129,7 @@ export function renderWriteup(r: LabResult, diagrams: readonly Diagram[] = [], o
   const out: string[] = [`# ${r.title}\n`];
   out.push(
     [
-      `- lab: ${code(r.lab)} (outcome: **${r.outcome}**${r.reason ? `: ${r.reason}` : ''})`,
+      `- lab: ${code(r.lab)} (outcome: **${r.outcome}**${r.reason ? `: ${brief(r.reason)}` : ''})`,
       `- kernel: ${r.kernel}`,
       `- run at: ${r.startedAt}, took ${r.durationMs} ms`,
       `- files beside this one: [result.json](result.json)${r.snapshots.length ? ', `snapshots/`' : ''}${(r.captures ?? []).length ? ', the pcaps below' : ''}`,

@@ -20,6 +20,7 @@ function why(err: unknown): string {
 export async function bundlePath(runDir: string, out?: string): Promise<string> {
   const name = `${path.basename(runDir)}.tar.gz`;
   if (out === undefined) return path.join(path.dirname(runDir), name);
+  if (out.trim() === '') throw new UserError("option --out: '' is not valid; expected a file, or a folder to put the bundle in");
   const target = path.resolve(out);
   const st = await stat(target).catch(() => undefined);
   return st?.isDirectory() ? path.join(target, name) : target;
@@ -50,9 +51,10 @@ export async function bundleRun(runDir: string, file: string): Promise<{ file: s
  * Unpack a bundle into `into` (only files and folders; tar itself refuses absolute paths and `..`) and return the
  * run folder in it: the bundle's one top-level folder, or `into` when the bundle holds a run's contents directly.
  */
-export async function unpackBundle(file: string, into: string): Promise<string> {
+export async function unpackBundle(file: string, into: string, only?: (name: string) => boolean): Promise<string> {
   try {
-    await extract({ file, cwd: into, strict: true, filter: (_p, e) => ('type' in e ? e.type === 'File' || e.type === 'Directory' : true) });
+    const kind = (e: unknown) => (e && typeof e === 'object' && 'type' in e ? (e as { type: string }).type : undefined);
+    await extract({ file, cwd: into, strict: true, filter: (p, e) => (kind(e) ? kind(e) === 'Directory' || (kind(e) === 'File' && (!only || only(path.basename(p)))) : true) });
   } catch (err) {
     throw new UserError(`cannot read the bundle ${quote(file)} (${why(err)}): is it a .tar.gz made by 'npm run lab bundle'?`);
   }
@@ -81,7 +83,8 @@ export async function openRun(ref: string, root: string): Promise<OpenedRun> {
     const tmp = await mkdtemp(path.join(tmpdir(), 'tcplab-bundle-'));
     const close = () => rm(tmp, { recursive: true, force: true });
     try {
-      const dir = await unpackBundle(ref, tmp);
+      // reading a run needs its marker and results only: the pcaps and diagrams stay packed
+      const dir = await unpackBundle(ref, tmp, (name) => name === 'run.json' || name === 'result.json');
       const run = await loadRun(dir, { live: false });
       if (dir === tmp) run.id = path.basename(ref).replace(BUNDLE_EXT, '');
       return { run, label: `${run.id} (bundle ${path.basename(ref)})`, close };

@@ -10,10 +10,6 @@ import { renderLadder } from '../report/ladder.ts';
 import { hasTimeline, renderTimeline } from '../report/timeline.ts';
 import type { Diagram } from '../report/writeup.ts';
 
-function fileSafe(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'host';
-}
-
 /** Fault rule installs and lifts on a host (the events faults.ts records), as the ladder wants them. */
 function faultsOn(result: LabResult, names: readonly string[]) {
   return result.events
@@ -46,7 +42,8 @@ async function ladderOf(labDir: string, result: LabResult, cap: CaptureRecord): 
     snapshots: result.snapshots.filter((s) => names.includes(s.host)),
     faults: faultsOn(result, names),
   });
-  const file = `ladder-${fileSafe(cap.host)}.svg`;
+  // named after its pcap (capture-<x>.pcap → ladder-<x>.svg): two hosts never share a ladder file
+  const file = `ladder-${cap.file.replace(/^capture-/, '').replace(/\.pcap$/, '')}.svg`;
   await writeFile(path.join(labDir, file), drawn.svg);
   const left = drawn.omitted.connections ? `; ${drawn.omitted.connections} more connection(s) and ${drawn.omitted.segments} segment(s) are only in the pcap` : drawn.omitted.segments ? `; ${drawn.omitted.segments} more segment(s) are only in the pcap` : '';
   return {

@@ -76,6 +76,13 @@ describe('packet capture (real kernel)', () => {
       expect(c!.sawSyn).toBe(true);
       expect(c!.segments.some((f) => /[FR]/.test(f.seg.flags))).toBe(true);
     }
+    // every frame has its own kernel receive time: they never go back in file order, and each SYN comes before its SYN-ACK
+    for (let i = 1; i < pcap.frames.length; i++) expect(pcap.frames[i].tsUs).toBeGreaterThanOrEqual(pcap.frames[i - 1].tsUs);
+    for (const x of conns) {
+      const syn = x.segments.find((f) => f.seg.flags === 'S');
+      const synAck = x.segments.find((f) => f.seg.flags === 'S.');
+      if (syn && synAck) expect(syn.seg.tUs).toBeLessThanOrEqual(synAck.seg.tUs);
+    }
     // the capture's clock and the lab's agree: frames fall inside the lab's own time
     const c = one.r.captures![0];
     const start = Date.parse(one.r.startedAt) * 1000;

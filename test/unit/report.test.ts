@@ -14,7 +14,7 @@ import { assertContract } from '../schema.ts';
 
 const sockets = parseSs(readFileSync(new URL('../fixtures/ss-tanoH-mixed.txt', import.meta.url), 'utf8'));
 const result: LabResult = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   lab: 'demo',
   title: 'Demo lab',
   outcome: 'ran',
