@@ -7,6 +7,7 @@ const SERVER = fileURLToPath(new URL('./support/leaky-server.ts', import.meta.ur
 
 export default defineLab({
   title: 'The CLOSE-WAIT leak: never closed, never timed out, one descriptor each, until accept() fails with EMFILE',
+  seconds: 3,
   setup:
     'A server process under prlimit --nofile (a low limit) accepts connections with accept4() and never closes them. ' +
     "Each client connects and half-closes, so every accepted socket goes to CLOSE-WAIT, until the server's accept() " +

@@ -3,6 +3,7 @@ import { A003, LOOPBACK, all, atLeast, atMost, checkActors, defineLab, endIn, en
 
 export default defineLab({
   title: 'Process exit does not wait for SO_LINGER; close() does',
+  seconds: 2.5,
   setup:
     "Two client actors connect to the lab's listener, which does not read, and fill their send buffers; both set " +
     'SO_LINGER {1, N}. One calls close(): the call blocks while the data cannot be delivered. The other process is ' +

@@ -3,6 +3,7 @@ import { A003, all, because, check, defineLab, endIn, int, is, pair, waitForEnd 
 
 export default defineLab({
   title: 'tcp_fin_timeout above 60 s: an orphaned FIN-WAIT-2 first shows a keepalive timer of (timeout - 60 s)',
+  seconds: 4,
   setup:
     'tcp_fin_timeout is set above 60 s inside the sandbox. A client closes its end of a connection whose peer never ' +
     'sends its FIN, so the orphaned client socket sits in FIN-WAIT-2; ss shows which timer the kernel armed on it ' +

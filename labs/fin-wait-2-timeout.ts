@@ -3,6 +3,7 @@ import { A003, Faults, NFT_INSTALL, all, atLeast, check, defineLab, every, endIn
 
 export default defineLab({
   title: 'FIN-WAIT-2: reaped after tcp_fin_timeout after close(), kept after shutdown(), skipped with TCP_LINGER2 < 0',
+  seconds: 6,
   setup:
     'tcp_fin_timeout is set low inside the sandbox. Three clients connect to servers that never answer a FIN: one ' +
     'calls close(), one shutdown(SHUT_WR) and keeps its socket, one sets TCP_LINGER2 = -1 and calls close(). ss is read ' +

@@ -5,6 +5,7 @@ const text = (o: DialOutcome) => (o.ok ? `connected after ${o.ms} ms` : `${o.cod
 
 export default defineLab({
   title: 'The handshake states: LISTEN, SYN-SENT, SYN-RECV, ESTABLISHED, held with dropped segments',
+  seconds: 3.5,
   setup:
     'A listener is opened (LISTEN). A client connects while an nft rule drops its SYN (SYN-SENT), then the rule is ' +
     'lifted and the retransmitted SYN completes it. Another client connects while its last handshake ACK is dropped: ' +

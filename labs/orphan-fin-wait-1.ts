@@ -3,6 +3,7 @@ import { A003, Faults, LOOPBACK, NFT_INSTALL, all, atLeast, between, counterDelt
 
 export default defineLab({
   title: 'A killed process: FIN-WAIT-1 first, and an orphan whose FIN is never ACKed lasts tcp_orphan_retries',
+  seconds: 3.5,
   setup:
     "A client actor connects to the lab's listener. An nft rule drops the server's ACKs, then the actor is SIGKILLed: " +
     "its kernel sends a FIN that nobody acknowledges, so its now-orphaned socket is held where it is. On one " +

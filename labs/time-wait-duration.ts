@@ -7,6 +7,7 @@ const sec = (ms?: number) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)
 
 export default defineLab({
   title: 'How long TIME-WAIT lasts, and whether a sysctl shortens it',
+  seconds: 61,
   setup:
     'A client closes a loopback connection first, so its socket enters TIME-WAIT; the lab reads the ss timer and ' +
     'polls until the socket is gone. Then tcp_fin_timeout is set low inside the sandbox and a second connection is ' +

@@ -5,6 +5,7 @@ const RTO = 'net.ipv4.tcp_rto_min_us';
 
 export default defineLab({
   title: 'A FIN received again in TIME-WAIT restarts the 60 s timer',
+  seconds: 3.5,
   setup:
     'The client closes a loopback connection first. An nftables rule drops its final ACK, so the server stays in ' +
     'LAST-ACK and re-sends its FIN; tcp_rto_min_us is raised inside the sandbox so that happens seconds later, long ' +

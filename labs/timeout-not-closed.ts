@@ -3,6 +3,7 @@ import { A002, Faults, IPPROTO_TCP, NFT_INSTALL, TCP_USER_TIMEOUT, all, check, c
 
 export default defineLab({
   title: 'A send/recv timeout does not close a connection; retransmission and keepalive timeouts do',
+  seconds: 5,
   setup:
     "Two actor processes. First the application's timeouts: Node's socket.setTimeout, a blocking recv(2) with " +
     'SO_RCVTIMEO and blocking send(2) calls with SO_SNDTIMEO to a peer that does not read; ss shows both ends ' +

@@ -8,6 +8,7 @@ const brackets = (c: Cell | undefined, d: number) => !!c && c.reusedAfterMs !== 
 const fmt = (c?: Cell) => (!c ? 'not run' : c.reusedAfterMs !== undefined ? `reused after ${c.reusedAfterMs} ms` : `no reuse (${[...new Set(c.failures)].join('/') || '-'})`);
 export default defineLab({
   title: 'tcp_tw_reuse: when connect() may take a port still in TIME-WAIT',
+  seconds: 3,
   setup:
     'Each cell has its own namespaces (its own sysctls; all run at once): a client with a one-port ip_local_port_range ' +
     'connects, closes first (its port goes to TIME-WAIT) and retries connect() every 50 ms until it works or the ' +

@@ -17,6 +17,7 @@ import { addRunCommands, RUN_COMMANDS, type RunCommand } from './commands.ts';
 import { machineFacts } from '../results/machine.ts';
 import { writeRunIndex } from '../results/runs.ts';
 import { writeReportHtml } from '../report/html.ts';
+import { suiteCommand, suiteFlags, suiteOptions } from './suite.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
@@ -137,9 +138,42 @@ function tame(message: string): string {
   return message.replace(/\s+/g, ' ').trim().split(' ').map((w) => (/[\u0000-\u001f\u007f-\u009f]/.test(w) || w.length > 60 ? quote(w) : w)).join(' ');
 }
 
+/** `npm run lab all` or `npm run lab <lab> <lab> ...`: several labs into one run folder. */
+async function suiteMain(names: string[], args: string[]): Promise<number> {
+  if (names.includes('all') && names.length > 1) throw new UserError("'all' runs every lab: name no other lab with it");
+  const entries = names[0] === 'all' ? await listLabs() : await Promise.all([...new Set(names)].map((n) => findLab(n)));
+  let parsed: Record<string, unknown> = {};
+  await suiteFlags(yargs(args.slice(names.length)))
+    .scriptName('npm run lab --')
+    .usage('Usage: npm run lab all [-- options]   |   npm run lab <lab> <lab> ... [-- options]\n\nRuns the labs at once, each in its own sandbox, longest first, into one run folder. Lab options need a single lab.')
+    .option('json', { type: 'boolean', describe: 'print the results as a JSON array on stdout instead of the report' })
+    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
+    .option('capture', { type: 'boolean', describe: 'record a pcap per host for every lab (--no-capture: none)', default: true })
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, yargs().terminalWidth()))
+    .fail((msg, err) => {
+      if (err && err.name !== 'YError') throw err;
+      throw new UserError(`${tame(msg || err?.message || 'bad arguments')}${/Unknown argument/.test(msg ?? '') ? ' (lab options need a single lab)' : ''} (see --help)`);
+    })
+    .parseAsync()
+    .then((a) => (parsed = a as Record<string, unknown>));
+  if (parsed.help) return EXIT.ran;
+  checkGlobalOptions(args, parsed);
+  suiteOptions(parsed); // mistakes are exit 2 before anything is written
+  return suiteCommand({ entries, argv: parsed, args, runDir: await prepareRunDir(parsed) });
+}
+
 /** Parse argv and run; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const first = args[0];
+  const names = args.slice(0, Math.max(0, args.findIndex((a) => a.startsWith('-'))) || args.length);
+  if (first && (first === 'all' || names.length > 1) && ![...RUN_COMMANDS, 'list', 'help'].includes(first)) {
+    watchParent();
+    return suiteMain(names, args);
+  }
   // running one lab imports only that lab (unknown name: closest names); list and --help import them all
   const named = first && !first.startsWith('-') && first !== 'list' && first !== 'help' && !RUN_COMMANDS.includes(first);
   if (named) watchParent(); // from here on the CLI ends when npm does, even before its stop handlers exist
@@ -155,6 +189,8 @@ export async function main(args: string[]): Promise<number> {
     .option('json', { type: 'boolean', describe: 'print the result JSON on stdout instead of the report' })
     .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
     .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
+  suiteFlags(y);
+  y.command('all', 'run every lab, several at once (see npm run lab all -- --help)');
   addRunCommands(y, (c) => void (chosen = c));
   for (const l of labs) {
     y.command(l.name, `${l.title} [${l.sources.map(shortSource).join(', ')}]`, (yy) => addLabOptions(yy, l.def), (argv) => {
@@ -179,6 +215,13 @@ export async function main(args: string[]): Promise<number> {
     return chosen.handler(chosen.argv);
   } else if (chosen) {
     checkGlobalOptions(args, chosen.argv);
+    const a = chosen.argv;
+    if (a.repeat !== undefined || a.reporter !== undefined || a.jobs !== undefined || a['reporter-out'] !== undefined) {
+      const labOptions = Object.fromEntries(Object.keys(chosen.entry.def.options).filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
+      parseOptions(chosen.entry.name, chosen.entry.def.options, labOptions);
+      suiteOptions(a);
+      return suiteCommand({ entries: [chosen.entry], argv: a, args, labOptions, runDir: await prepareRunDir(a) });
+    }
     return labCommand(chosen.entry, chosen.argv, args);
   }
   return EXIT.ran;

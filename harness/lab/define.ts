@@ -17,6 +17,9 @@ export interface LabSpec<S extends OptionSpecs, E, C extends Claims> {
   options?: S;
   /** sysctls set inside the sandbox before run() (never on the host) */
   sysctls?: Record<string, string>;
+  /** about how many seconds a run with default options takes when a kernel timer sets its pace (default 1): a
+   *  suite starts the longest labs first; earlier runs' times, when there are any, take precedence */
+  seconds?: number;
   /** programs the lab needs inside the sandbox besides ss and ip; missing → skipped with the install hint */
   needs?: { program: string; install: string }[];
   /** the experiment: steps only; returns plain JSON-serialisable evidence (stored in result.json) */
@@ -43,6 +46,7 @@ export function defineLab<const C extends Claims, E, S extends OptionSpecs = Rec
     options: spec.options ?? ({} as S),
     sysctls: spec.sysctls ?? {},
     needs: spec.needs ?? [],
+    seconds: spec.seconds ?? 1,
     tables: spec.tables ?? (() => []),
   };
 }

@@ -64,8 +64,8 @@ export async function createLabDir(runDir: string, lab: string): Promise<string>
  * Write one lab's result into the run folder (made by createLabDir, or here): result.json, its diagrams, the
  * writeup and the snapshots. Returns the lab folder. `warn` hears about diagrams that could not be drawn.
  */
-export async function writeLabResult(runDir: string, result: LabResult, warn?: (text: string) => void): Promise<string> {
-  const dir = path.join(runDir, result.lab);
+export async function writeLabResult(runDir: string, result: LabResult, warn?: (text: string) => void, folder = result.lab): Promise<string> {
+  const dir = path.join(runDir, folder);
   await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
