@@ -30,10 +30,16 @@ export interface PcapFile {
   linktype: number;
   snaplen: number;
   frames: PcapFrame[];
+  /** with { partial: true }: why the file ends early (a run killed mid-write), when it does */
+  cut?: string;
 }
 
-/** Parse a classic pcap file (either byte order, µs or ns magic); throws an Error saying what is wrong. */
-export function readPcap(buf: Buffer): PcapFile {
+/**
+ * Parse a classic pcap file (either byte order, µs or ns magic); throws an Error saying what is wrong. With
+ * `partial`, a file whose last record is cut off (its writer was killed) gives the whole records before it and
+ * says so in `cut`.
+ */
+export function readPcap(buf: Buffer, o: { partial?: boolean } = {}): PcapFile {
   if (buf.length < GLOBAL_HEADER) throw new Error(`not a pcap file: ${buf.length} bytes, shorter than the 24-byte pcap header`);
   let le: boolean;
   let nano: boolean;
@@ -54,7 +60,11 @@ export function readPcap(buf: Buffer): PcapFile {
   let at = GLOBAL_HEADER;
   while (at < buf.length) {
     const n = frames.length + 1;
-    if (buf.length - at < RECORD_HEADER) throw new Error(`truncated pcap: record ${n} header at byte ${at} is cut off (${buf.length - at} of 16 bytes)`);
+    if (buf.length - at < RECORD_HEADER) {
+      const why = `truncated pcap: record ${n} header at byte ${at} is cut off (${buf.length - at} of 16 bytes)`;
+      if (o.partial) return { linktype, snaplen, frames, cut: why };
+      throw new Error(why);
+    }
     const sec = u32(at);
     const frac = u32(at + 4);
     const caplen = u32(at + 8);
@@ -62,7 +72,11 @@ export function readPcap(buf: Buffer): PcapFile {
     if (caplen > MAX_CAPLEN) throw new Error(`corrupt pcap: record ${n} at byte ${at} claims ${caplen} captured bytes`);
     if (frac >= (nano ? 1e9 : 1e6)) throw new Error(`corrupt pcap: record ${n} at byte ${at} has a fraction of a second of ${frac}`);
     const start = at + RECORD_HEADER;
-    if (start + caplen > buf.length) throw new Error(`truncated pcap: record ${n} at byte ${at} needs ${caplen} bytes, the file has ${buf.length - start}`);
+    if (start + caplen > buf.length) {
+      const why = `truncated pcap: record ${n} at byte ${at} needs ${caplen} bytes, the file has ${buf.length - start}`;
+      if (o.partial) return { linktype, snaplen, frames, cut: why };
+      throw new Error(why);
+    }
     frames.push({ tsUs: sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac), caplen, len, data: buf.subarray(start, start + caplen) });
     at = start + caplen;
   }

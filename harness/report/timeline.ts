@@ -11,6 +11,8 @@ export interface TimelineSample {
   counts: Record<string, number>;
   /** per timer name: the remaining time's range over the sockets that had one */
   timers?: Record<string, { minMs: number; maxMs: number; n: number }>;
+  /** what the lab was waiting for (or doing) when it read: reads of different waits are not joined */
+  wait?: string;
 }
 
 export interface TimelineInput {
@@ -22,7 +24,7 @@ export interface TimelineInput {
 export interface StateSeries {
   host: string;
   state: string;
-  points: { atMs: number; count: number }[];
+  points: { atMs: number; count: number; wait?: string }[];
 }
 
 const WIDTH = 900;
@@ -45,7 +47,7 @@ export function stateSeries(samples: readonly TimelineSample[]): StateSeries[] {
   return hostsOf(samples).flatMap((host) => {
     const mine = byTime(samples.filter((s) => s.host === host));
     const states = sortStates(mine.flatMap((s) => Object.keys(s.counts).filter((k) => s.counts[k] > 0)));
-    return states.map((state) => ({ host, state, points: mine.map((s) => ({ atMs: s.atMs, count: s.counts[state] ?? 0 })) }));
+    return states.map((state) => ({ host, state, points: mine.map((s) => ({ atMs: s.atMs, count: s.counts[state] ?? 0, ...(s.wait !== undefined ? { wait: s.wait } : {}) })) }));
   });
 }
 
@@ -111,7 +113,8 @@ export function renderTimeline(input: TimelineInput): string {
     body.push(...p.svg);
     for (const at of byTime(samples.filter((s) => s.host === host))) body.push(el('line', { x1: x(at.atMs), y1: top + PANEL_H - 3, x2: x(at.atMs), y2: top + PANEL_H, stroke: '#333333' }));
     for (const s of series.filter((r) => r.host === host)) {
-      const d = s.points.map((pt, i) => (i === 0 ? `M${num(x(pt.atMs))} ${num(p.y(pt.count))}` : `H${num(x(pt.atMs))}V${num(p.y(pt.count))}`)).join('');
+      // a step holds its count only until the next read of the same wait; between two waits nobody sampled
+      const d = s.points.map((pt, i) => (i === 0 || pt.wait !== s.points[i - 1].wait ? `M${num(x(pt.atMs))} ${num(p.y(pt.count))}` : `H${num(x(pt.atMs))}V${num(p.y(pt.count))}`)).join('');
       const tip = `${s.state} on ${host}: ${s.points.map((pt) => `${pt.count} at ${(pt.atMs / 1000).toFixed(3)} s`).join(', ')}`;
       body.push(titled('path', { class: 'state-series', d: s.points.length === 1 ? `${d}h4` : d, fill: 'none', stroke: stateColor(s.state), 'stroke-width': 2 }, tip));
     }

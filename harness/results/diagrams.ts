@@ -31,7 +31,8 @@ function faultsOn(result: LabResult, names: readonly string[]) {
 
 async function ladderOf(labDir: string, result: LabResult, cap: CaptureRecord): Promise<Diagram | undefined> {
   if (!cap.frames) return undefined;
-  const pcap = readPcap(await readFile(path.join(labDir, cap.file)));
+  // a capture cut short (the run was killed) is drawn from its whole records
+  const pcap = readPcap(await readFile(path.join(labDir, cap.file)), { partial: cap.error !== undefined });
   const segments = decodeTcp(pcap.frames, pcap.linktype);
   if (!segments.length) return undefined;
   const names = [cap.host, ...(cap.aliases ?? [])];

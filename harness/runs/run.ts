@@ -39,9 +39,11 @@ function leftCaptures(dir: string | undefined, started: Date, reason: string): P
     let frames: PcapFrame[] = [];
     let error = `cut short: ${reason}`;
     try {
-      frames = readPcap(readFileSync(path.join(dir, file))).frames;
+      const read = readPcap(readFileSync(path.join(dir, file)), { partial: true });
+      frames = read.frames;
+      if (read.cut) error += `; its last record is incomplete (${read.cut})`;
     } catch (err) {
-      error += `; the file reads only in part (${err instanceof Error ? err.message : String(err)})`;
+      error += `; the file does not read (${err instanceof Error ? err.message : String(err)})`;
     }
     captures.push({
       host: file.replace(/^capture-|\.pcap$/g, ''),

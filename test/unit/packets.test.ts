@@ -76,6 +76,16 @@ describe('readPcap', () => {
     expect(() => readPcap(Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000', 'hex'))).toThrow(/pcapng/);
     expect(readPcap(buf.subarray(0, 24)).frames).toEqual([]); // a header alone is an empty capture
   });
+
+  it('with partial, a file cut in its last record (a killed writer) gives the whole records before it', () => {
+    const buf = load('handshake');
+    const whole = readPcap(buf);
+    const cut = readPcap(buf.subarray(0, buf.length - 5), { partial: true });
+    expect(cut.frames).toEqual(whole.frames.slice(0, -1));
+    expect(cut.cut).toMatch(/truncated pcap: record 3 at byte \d+ needs/);
+    expect(readPcap(buf.subarray(0, 24 + 10), { partial: true })).toMatchObject({ frames: [], cut: expect.stringMatching(/record 1 header/) });
+    expect(whole.cut).toBeUndefined();
+  });
 });
 
 describe('pcapHeader / pcapRecord', () => {

@@ -57,6 +57,17 @@ describe('renderTimeline', () => {
     expect(texts(root)).toEqual(expect.arrayContaining(['0 s', '10 s', '60 s', '0', '3', 'ESTAB', 'TIME-WAIT', 'timer timewait']));
   });
 
+  it('does not join the reads of two different waits: the step line starts again (M) at the second', () => {
+    const two = [
+      { atMs: 100, host: 'h', wait: 'churn', counts: { 'TIME-WAIT': 1 } },
+      { atMs: 300, host: 'h', wait: 'churn', counts: { 'TIME-WAIT': 5 } },
+      { atMs: 9000, host: 'h', wait: 'the timeout', counts: { 'TIME-WAIT': 2 } },
+      { atMs: 9200, host: 'h', wait: 'the timeout', counts: { 'TIME-WAIT': 0 } },
+    ];
+    const [path] = byClass(checkSvg(renderTimeline({ title: 't', samples: two })), 'state-series');
+    expect(path.attrs.d.match(/[MHV]/g)!.join('')).toBe('MHVMHV');
+  });
+
   it('adds the timer panel only when a sample carries timers', () => {
     const withTimers = checkSvg(renderTimeline({ title: 'tw', samples: tw }));
     const bands = byClass(withTimers, 'timer-series');
