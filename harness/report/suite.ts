@@ -45,7 +45,7 @@ export class SuiteDisplay {
     if (!this.p.isTTY) return;
     this.clear();
     const now = Date.now();
-    const width = Math.max(40, (this.p.columns ?? 100) - 1);
+    const width = Math.max(40, (this.p.columns || 100) - 1);
     const lines = [...this.running.values()].map((r) => `  … ${r.lab}  ${secs(now - r.started)}${r.text ? `  ${r.text}` : ''}`.slice(0, width));
     lines.push(`  ${this.finishedCount}/${this.total} done, ${this.running.size} running`);
     this.p.write(lines.join('\n') + '\n');
