@@ -21,6 +21,7 @@ export { formatRecord, portOf, type SockRecord, type SsState } from './evidence/
 export { readSockets } from './evidence/read.ts';
 export { fdsHolding, inodeOfRecord, readSocketsWithInodes, socketInodeOf } from './evidence/fdinfo.ts';
 export type { SnapshotRecord, TableRecord } from './evidence/records.ts';
+export { formatSegment, type Segment } from './evidence/packets-decode.ts';
 
 // --- kernel access -----------------------------------------------------------------------------------
 export { adopt, closeActively, connect, fdOf, listen, readReuse, tryListen, type BindAttempt, type Listener } from './kernel/sockets.ts';

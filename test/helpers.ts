@@ -1,20 +1,30 @@
 // Shared by the integration tests: run a lab for real and read its evidence back out of the result.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { filterSockets, type SockFilter } from '../harness/evidence/census.ts';
 import type { EventRecord, LabResult, SnapshotRecord } from '../harness/evidence/records.ts';
 import { runLab } from '../harness/runs/run.ts';
 import { assertContract } from './schema.ts';
 
 /** Run a lab in its own sandbox, as the CLI would, and return its result; fails the test on outcome "error". */
-export async function runForTest(lab: string, options: Record<string, unknown> = {}): Promise<LabResult> {
+export async function runForTest(lab: string, options: Record<string, unknown> = {}, o: { capture?: boolean } = {}): Promise<LabResult> {
   const output: string[] = [];
   let pid: number | undefined;
-  const result = await runLab({ lab, options, onOutput: (l) => output.push(l), onSpawn: (p) => (pid = p) });
+  const captureDir = o.capture ? captureFolder() : undefined;
+  const result = await runLab({ lab, options, ...(captureDir ? { captureDir } : {}), onOutput: (l) => output.push(l), onSpawn: (p) => (pid = p) });
   if (result.outcome === 'error') throw new Error(`lab ${lab} ended in error: ${result.reason}\n${output.join('\n')}`);
   if (pid !== undefined) await expectGone(pid);
   assertContract(result);
   return result;
+}
+
+/** A folder for a test run's pcaps, removed when the test process exits. */
+function captureFolder(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcplab-test-capture-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** The snapshot with this label (throws if the lab did not record it). */

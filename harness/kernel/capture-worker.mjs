@@ -3,7 +3,8 @@
 // (opened by packet-socket.ts in the namespace to capture) it maps the TPACKET_V3 receive ring and copies each
 // block the kernel hands over into a classic pcap (EN10MB, microseconds): no system call per frame, one poll()
 // over every socket when all rings are empty. Plain JavaScript so the thread starts in ~50 ms without a
-// TypeScript loader. Messages from capture.ts: { op: 'add', id, fd, file, snaplen, ring } and { op: 'stop' };
+// TypeScript loader. Messages from capture.ts: { op: 'add', id, fd, file, snaplen, ring }, { op: 'sync', seq }
+// (answered with { op: 'synced', seq } once every frame received so far is in the files) and { op: 'stop' };
 // it answers the stop with { op: 'report', reports: { [id]: report } } once every ring is drained.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
@@ -100,8 +101,8 @@ function drain(c) {
   return any;
 }
 
-/** Wait for the block the kernel is filling (it counts its frames as they come; it hands it over within retireMs). @param {any} c */
-function finish(c) {
+/** Take what the kernel holds now, the block it is filling included (it hands that over within retireMs). @param {any} c */
+function settle(c) {
   const { blockSize, retireMs } = c.m.ring;
   const pfd = Buffer.alloc(8);
   pfd.writeInt32LE(c.m.fd, 0);
@@ -111,6 +112,12 @@ function finish(c) {
     if (!drain(c)) poll(pfd, 1, retireMs);
   }
   drain(c);
+  flush(c);
+}
+
+/** @param {any} c */
+function finish(c) {
+  settle(c);
   const stats = Buffer.alloc(12);
   if (getsockopt(c.m.fd, SOL_PACKET, PACKET_STATISTICS, stats, [12]) === 0) c.report.drops = stats.readUInt32LE(4);
 }
@@ -161,6 +168,10 @@ parentPort?.on('message', (/** @type {any} */ msg) => {
   if (msg.op === 'add') {
     captures.push(open(msg));
     if (!looping) void loop();
+  } else if (msg.op === 'sync') {
+    // a lab reads its own capture mid-run: everything received so far must be in the files
+    for (const c of captures) if (!c.done) settle(c);
+    parentPort?.postMessage({ op: 'synced', seq: msg.seq });
   } else if (msg.op === 'stop') {
     stopping = true;
     /** @type {Record<string, unknown>} */

@@ -77,6 +77,7 @@ export class CaptureSet {
   private readonly records: CaptureRecord[] = [];
   private reader?: { worker: Worker; done: Promise<Record<string, WorkerReport>> };
   private failed = false;
+  private syncs = 0;
 
   /**
    * @param dir folder for the pcap files (undefined: capture off)
@@ -126,7 +127,29 @@ export class CaptureSet {
     return { worker, done };
   }
 
-/** Record that the lab calls an already captured namespace by another name too. */
+  /**
+   * The pcap file of a host (by its name or an alias), complete up to now: the reader first writes out every frame
+   * the kernel has received. Undefined when the host is not captured (capture off, or refused here).
+   */
+  async fileOf(host: string): Promise<string | undefined> {
+    const r = this.records.find((x) => x.host === host || x.aliases?.includes(host));
+    if (!r || !this.reader) return undefined;
+    const seq = ++this.syncs;
+    const worker = this.reader.worker;
+    await new Promise<void>((resolve) => {
+      const on = (m: { op: string; seq?: number }) => {
+        if (m.op === 'synced' && m.seq === seq) {
+          worker.off('message', on);
+          resolve();
+        }
+      };
+      worker.on('message', on);
+      worker.postMessage({ op: 'sync', seq });
+    });
+    return path.join(this.dir!, r.file);
+  }
+
+  /** Record that the lab calls an already captured namespace by another name too. */
   alias(host: string, alias: string): void {
     const r = this.records.find((x) => x.host === host);
     if (r && alias !== host && !r.aliases?.includes(alias)) r.aliases = [...(r.aliases ?? []), alias];

@@ -11,6 +11,9 @@ import { formatRecord, type SockRecord } from '../evidence/ss.ts';
 import { writeSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
 import { CaptureSet } from '../kernel/capture.ts';
+import { readFile } from 'node:fs/promises';
+import { readPcap } from '../evidence/packets-pcap.ts';
+import { decodeTcp, type Segment } from '../evidence/packets-decode.ts';
 import { sampleOf, sampleWhile, SAMPLE_EVERY_MS, type SampleWhileOptions } from './sampling.ts';
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
@@ -199,6 +202,18 @@ export class LabContext implements Recorder {
       now: () => this.elapsedMs(),
       push: (s) => this.samples.push(s),
     });
+  }
+
+  /**
+   * The TCP segments captured on a host so far (its pcap, complete up to this call), each with `atMs` on the lab's
+   * clock; undefined when the run has no capture (--no-capture, or the kernel refused one): evidence that needs
+   * packets is then missing, and a judge reports the claim inconclusive.
+   */
+  async segments(host: Host = this.host): Promise<(Segment & { atMs: number })[] | undefined> {
+    const file = await this.captures.fileOf(host.name);
+    if (!file) return undefined;
+    const pcap = readPcap(await readFile(file), { partial: true });
+    return decodeTcp(pcap.frames, pcap.linktype).map((s) => ({ ...s, atMs: Math.round(s.tUs / 1000 - this.t0) }));
   }
 
   /** Add a table of evidence (e.g. a variant matrix) to the report and the writeup. */
