@@ -34,6 +34,7 @@ export { createNetns, twoHosts, type Netns, type TwoHosts } from './kernel/topol
 export { connectFrom, listenIn } from './kernel/topology-sockets.ts';
 export { countersOf } from './kernel/topology-counters.ts';
 export { until } from './kernel/wait.ts';
+export { buildSegment, sendSegment, type RawSegment } from './kernel/raw.ts';
 export { IPPROTO_TCP, TCP_LINGER2, TCP_USER_TIMEOUT, closeFd, getIntOption, setIntOption, shutdownFd } from './kernel/ffi.ts';
 
 // --- actors ------------------------------------------------------------------------------------------
