@@ -35,6 +35,7 @@ export { connectFrom, listenIn } from './kernel/topology-sockets.ts';
 export { countersOf } from './kernel/topology-counters.ts';
 export { until } from './kernel/wait.ts';
 export { buildSegment, sendSegment, type RawSegment } from './kernel/raw.ts';
+export { closeClient, connectClient, type ClientAttempt, type ClientSocketOptions } from './kernel/client-socket.ts';
 export { IPPROTO_TCP, TCP_LINGER2, TCP_USER_TIMEOUT, closeFd, getIntOption, setIntOption, shutdownFd } from './kernel/ffi.ts';
 
 // --- actors ------------------------------------------------------------------------------------------

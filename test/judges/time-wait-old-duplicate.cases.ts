@@ -2,9 +2,9 @@ import lab from '../../labs/time-wait-old-duplicate.ts';
 import { judgeCases } from '../judge-cases.ts';
 
 const seen = {
-  captured: true, found: true as const, expect: { ack: 3911219619, seq: 1002436613 }, stateBefore: 'TIME-WAIT',
-  first: { flags: '.', seq: 1002436613, ack: 3911219619 }, peer: { flags: 'R', seq: 3911219619, ack: 0 }, stateAfter: 'absent',
-  restartOver: 'TIME-WAIT', second: { flags: '.', seq: 773739440, ack: 3586669372 }, stateAfterRestart: 'TIME-WAIT', accepted: 0, bytes: 0,
+  captured: true, found: true as const, expect: { ack: 3911219619, seq: 1002436613 }, stateBefore: 'TIME-WAIT' as const,
+  first: { flags: '.', seq: 1002436613, ack: 3911219619 }, peer: { flags: 'R', seq: 3911219619, ack: 0 }, stateAfter: 'absent' as const,
+  restartOver: 'TIME-WAIT' as const, second: { flags: '.', seq: 773739440, ack: 3586669372 }, stateAfterRestart: 'TIME-WAIT' as const, accepted: 0, bytes: 0,
 };
 
 export default judgeCases('time-wait-old-duplicate', lab, [
@@ -31,7 +31,7 @@ export default judgeCases('time-wait-old-duplicate', lab, [
   },
   {
     name: 'the server end had already left TIME-WAIT: inconclusive for both',
-    evidence: { ...seen, stateBefore: 'absent', restartOver: 'absent' },
+    evidence: { ...seen, stateBefore: 'absent' as const, restartOver: 'absent' as const },
     expect: { 'old-duplicate-acked': 'inconclusive', 'restart-stray-data': 'inconclusive' },
   },
   {
