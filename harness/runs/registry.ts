@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { labErrors } from '../errors.ts';
+import { builtLab } from '../build/active.ts';
 import { sourcesOf, type LabDefinition } from '../lab/define.ts';
 
 /** labs/, or TCP_LAB_LABS_DIR (the tests point it at test/fixtures/labs to drive fixture labs through the CLI) */
@@ -18,9 +19,9 @@ export interface LabEntry {
   def: LabDefinition;
 }
 
-/** Import a lab module and check it is a lab (made with defineLab). */
+/** Import a lab module (its bundle when `npm run lab` runs a prebuilt harness) and check it is a lab (made with defineLab). */
 export async function loadLabModule(modulePath: string): Promise<LabDefinition> {
-  const mod = (await import(pathToFileURL(modulePath).href)) as { default?: LabDefinition };
+  const mod = (await import(pathToFileURL(builtLab(modulePath) ?? modulePath).href)) as { default?: LabDefinition };
   const def = mod.default;
   if (!def || typeof def.run !== 'function' || typeof def.judge !== 'function' || typeof def.claims !== 'object') {
     throw new Error(`${modulePath} does not export a lab as default (use defineLab)`);

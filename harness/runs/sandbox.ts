@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { toolPath, which } from '../kernel/exec.ts';
+import { builtRunner } from '../build/active.ts';
 import type { RunnerJob } from './runner.ts';
 
 const SETUP_HINT = "run 'scripts/setup.sh' (as root) or 'sudo apt-get install iproute2 util-linux'";
@@ -74,9 +75,11 @@ function runnerTmpdir(): string {
  * (PR_SET_PDEATHSIG in runner.ts).
  */
 export function spawnRunner(job: RunnerJob): ChildProcess {
+  // prebuilt (npm run lab): plain node runs the runner's bundle; otherwise tsx runs it from source
+  const runner = builtRunner(job.module);
   return spawn(
     'unshare',
-    ['--user', '--map-root-user', '--net', '--', process.execPath, '--import', TSX_LOADER, RUNNER, JSON.stringify(job)],
+    ['--user', '--map-root-user', '--net', '--', process.execPath, ...(runner ? [runner] : ['--import', TSX_LOADER, RUNNER]), JSON.stringify(job)],
     {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,

@@ -43,7 +43,7 @@ function chain(results: string): { cli?: number; runner?: number } {
     try { return [{ pid: Number(p), cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' '), ppid: Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]) }]; } catch { return []; }
   });
   const cli = rows.find((r) => r.cmd.startsWith('node ') && r.cmd.includes('harness/cli/main.ts') && r.cmd.includes(results)); // not its sh -c
-  const runner = cli && rows.find((r) => r.cmd.includes('runner.ts') && r.ppid === cli.pid);
+  const runner = cli && rows.find((r) => /runner\.(ts|mjs)\b/.test(r.cmd) && r.ppid === cli.pid);
   return { cli: cli?.pid, runner: runner?.pid };
 }
 

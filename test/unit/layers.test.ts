@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAYERS = ['base', 'kernel', 'evidence', 'actors', 'lab', 'runs', 'report', 'results', 'cli', 'index'];
+const LAYERS = ['base', 'build', 'kernel', 'evidence', 'actors', 'lab', 'runs', 'report', 'results', 'cli', 'index'];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
