@@ -10,6 +10,9 @@ describe('fin-ack-combined', () => {
     const ev = evidenceOf(r, lab);
     expect(ev.captured).toBe(true);
     expect(r.captures?.[0].frames).toBeGreaterThan(0);
+    // a busy machine can miss the delayed-ACK window; the lab tries up to 3 times and keeps each attempt's segments
+    expect(ev.attempts.length).toBeLessThanOrEqual(3);
+    expect(ev.attempts.slice(0, -1).every((a) => a === '. F.')).toBe(true);
     expect(ev.cases['at-once']).toMatchObject({ replies: ['F.'], combined: true, final: 'TIME-WAIT' });
     expect(ev.cases.later).toMatchObject({ replies: ['.', 'F.'], combined: false, between: 'FIN-WAIT-2', final: 'TIME-WAIT' });
     expect(ev.cases.later.separateAckMs).toBeGreaterThanOrEqual(ev.pause - 20);

@@ -1,6 +1,7 @@
 // The two-host topology: each host sees only its own sockets and sysctls, traffic crosses the veth pair with
 // non-loopback addresses, and the extra namespace is gone (no process or fd refers to it) after the lab.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runLab } from '../../harness/runs/run.ts';
@@ -9,10 +10,22 @@ import { countIn, eventsOf, expectGone, snapshotNamed } from '../helpers.ts';
 
 const MODULE = fileURLToPath(new URL('../fixtures/topology-probe.ts', import.meta.url));
 
-/** Every /proc/<pid>/ns/net and /proc/<pid>/fd/* link that points at this namespace. */
-function referencesTo(ns: string): string[] {
+/**
+ * Every /proc/<pid>/ns/net and /proc/<pid>/fd/* link that points at this namespace. The kernel reuses a freed
+ * namespace's inode number, so a link held by another lab's runner (other test files run labs at the same time)
+ * can point at a new namespace with the same number: those are left out; ours died with our runner.
+ */
+function referencesTo(ns: string, ourRunner: number): string[] {
   const out = execFileSync('sh', ['-c', 'for l in /proc/[0-9]*/ns/net /proc/[0-9]*/fd/*; do echo "$l $(readlink $l 2>/dev/null)"; done'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.split('\n').filter((l) => l.endsWith(` ${ns}`));
+  const otherRunner = (line: string) => {
+    const pid = Number(line.split('/')[2]);
+    try {
+      return pid !== ourRunner && /runner\.(ts|mjs)\b/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return true; // gone by now: it was not holding our namespace open
+    }
+  };
+  return out.split('\n').filter((l) => l.endsWith(` ${ns}`) && !otherRunner(l));
 }
 
 describe('two-host topology', () => {
@@ -40,6 +53,6 @@ describe('two-host topology', () => {
     const [made] = eventsOf(r, 'netns', { name: 'client' });
     const ns = made.data!.netns as string;
     expect(ns).toMatch(/^net:\[\d+\]$/);
-    expect(referencesTo(ns)).toEqual([]);
+    expect(referencesTo(ns, pid!)).toEqual([]);
   });
 });
