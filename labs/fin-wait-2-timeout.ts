@@ -3,7 +3,7 @@ import { A003, Faults, NFT_INSTALL, all, atLeast, check, defineLab, every, endIn
 
 export default defineLab({
   title: 'FIN-WAIT-2: reaped after tcp_fin_timeout after close(), kept after shutdown(), skipped with TCP_LINGER2 < 0',
-  seconds: 6,
+  seconds: 3,
   setup:
     'tcp_fin_timeout is set low inside the sandbox. Three clients connect to servers that never answer a FIN: one ' +
     'calls close(), one shutdown(SHUT_WR) and keeps its socket, one sets TCP_LINGER2 = -1 and calls close(). ss is read ' +
@@ -15,7 +15,7 @@ export default defineLab({
     'linger2-negative-skips': [A003, 'With TCP_LINGER2 set below zero, a closed socket does not wait in FIN_WAIT_2: the kernel destroys it (sending a reset) instead.'],
   },
   options: {
-    'fin-timeout': int(1, 30, 3, 'tcp_fin_timeout set inside the sandbox', 's'),
+    'fin-timeout': int(1, 30, 1, 'tcp_fin_timeout set inside the sandbox (short, so the watch ends soon)', 's'),
     outlive: int(1, 4, 2, 'watch until this many times tcp_fin_timeout (2 or more is needed to outlast the orphan)', 'x tcp_fin_timeout'),
   },
   needs: [{ program: 'nft', install: NFT_INSTALL }],
