@@ -106,3 +106,13 @@ export function evidenceOf<L extends { judge: (ev: never, o: never) => unknown }
   if (r.evidence === undefined) throw new Error(`${r.lab} stored no evidence (outcome ${r.outcome}: ${r.reason ?? ''})`);
   return r.evidence as Parameters<L['judge']>[0];
 }
+
+/** Is this program installed (does `<program> --version` run)? For tests that compare with a tool (tcpdump). */
+export function hasProgram(program: string): boolean {
+  try {
+    execFileSync(program, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

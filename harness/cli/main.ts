@@ -138,17 +138,24 @@ function tame(message: string): string {
   return message.replace(/\s+/g, ' ').trim().split(' ').map((w) => (/[\u0000-\u001f\u007f-\u009f]/.test(w) || w.length > 60 ? quote(w) : w)).join(' ');
 }
 
+/** The options of every run: --json, --results-dir, --capture. */
+function runFlags(y: Argv, json: string): Argv {
+  return y
+    .option('json', { type: 'boolean', describe: json })
+    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
+    .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
+}
+
 /** `npm run lab all` or `npm run lab <lab> <lab> ...`: several labs into one run folder. */
 async function suiteMain(names: string[], args: string[]): Promise<number> {
   if (names.includes('all') && names.length > 1) throw new UserError("'all' runs every lab: name no other lab with it");
   const entries = names[0] === 'all' ? await listLabs() : await Promise.all([...new Set(names)].map((n) => findLab(n)));
   let parsed: Record<string, unknown> = {};
-  await suiteFlags(yargs(args.slice(names.length)))
+  const y2 = suiteFlags(yargs(args.slice(names.length)))
     .scriptName('npm run lab --')
-    .usage('Usage: npm run lab all [-- options]   |   npm run lab <lab> <lab> ... [-- options]\n\nRuns the labs at once, each in its own sandbox, longest first, into one run folder. Lab options need a single lab.')
-    .option('json', { type: 'boolean', describe: 'print the results as a JSON array on stdout instead of the report' })
-    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
-    .option('capture', { type: 'boolean', describe: 'record a pcap per host for every lab (--no-capture: none)', default: true })
+    .usage('Usage: npm run lab all [-- options]   |   npm run lab <lab> <lab> ... [-- options]\n\nRuns the labs at once, each in its own sandbox, longest first, into one run folder. Lab options need a single lab.');
+  runFlags(y2, 'print the results as a JSON array on stdout instead of the report');
+  await y2
     .strict()
     .version(false)
     .help()
@@ -185,10 +192,8 @@ export async function main(args: string[]): Promise<number> {
     .usage('Usage: npm run lab <lab> [-- options]   |   npm run lab list\n\nRuns a lab in its own network namespace and reports, per claim, what the kernel did.')
     .command('list', 'list every lab with its title and the articles it tests', {}, () => {
       chosen = 'list';
-    })
-    .option('json', { type: 'boolean', describe: 'print the result JSON on stdout instead of the report' })
-    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
-    .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
+    });
+  runFlags(y, 'print the result JSON on stdout instead of the report');
   suiteFlags(y);
   y.command('all', 'run every lab, several at once (see npm run lab all -- --help)');
   addRunCommands(y, (c) => void (chosen = c));

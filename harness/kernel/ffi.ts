@@ -40,6 +40,8 @@ function bindLibc() {
     setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
     getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)'),
     bind: libc.func('int bind(int fd, void *addr, uint32_t len)'),
+    connect: libc.func('int connect(int fd, void *addr, uint32_t len)'),
+    getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)'),
     listen: libc.func('int listen(int fd, int backlog)'),
     close: libc.func('int close(int fd)'),
     shutdown: libc.func('int shutdown(int fd, int how)'),
@@ -149,6 +151,19 @@ export function getLinger(fd: number): { onoff: boolean; seconds: number } {
 export function bindTo(fd: number, host: string, port: number): void {
   const addr = sockaddr(host, port);
   check('bind', libc().bind(fd, addr, addr.length));
+}
+
+/** connect(2); on a blocking socket to loopback the handshake is done (or refused) when it returns. */
+export function connectTo(fd: number, host: string, port: number): void {
+  const addr = sockaddr(host, port);
+  check('connect', libc().connect(fd, addr, addr.length));
+}
+
+/** The local port of a bound or connected socket (getsockname). */
+export function localPortOf(fd: number): number {
+  const addr = Buffer.alloc(28);
+  check('getsockname', libc().getsockname(fd, addr, [28]));
+  return addr.readUInt16BE(2);
 }
 
 /** listen(2). */

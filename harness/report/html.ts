@@ -1,6 +1,7 @@
 // results/<run-id>/report.html: the whole run in one self-contained page (inline CSS and SVG, no script, no
 // URL outside the run folder), readable from file:// and printable: the run and its machine, a verdict table
 // linking to each claim, a sidebar by lab and claim, then each lab's section (html-lab.ts).
+import type { MachineFactsView } from './run-index.ts';
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,16 +15,8 @@ import { diagramsIn } from './story.ts';
 
 export type { HtmlDiagram, HtmlLab } from './html-lab.ts';
 
-/** The machine facts of run.json (harness/results/machine.ts), every field optional. */
-export interface ReportMachine {
-  kernel?: string;
-  distribution?: string;
-  node?: string;
-  iproute2?: string;
-  nft?: string;
-  cpus?: { count: number; model?: string };
-  sysctls?: Record<string, string>;
-}
+/** The machine facts of run.json (harness/results/machine.ts), every field optional: the run index's view. */
+export type ReportMachine = MachineFactsView;
 
 /** What the page shows of run.json (harness/results/store.ts RunMarker has this shape). */
 export interface ReportMarker {

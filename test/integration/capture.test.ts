@@ -10,17 +10,10 @@ import { connections, decodeTcp, readPcap } from '../../harness/evidence/packets
 import type { LabResult } from '../../harness/evidence/records.ts';
 import { runLab } from '../../harness/runs/run.ts';
 import { createLabDir, writeLabResult } from '../../harness/results/store.ts';
-import { expectGone } from '../helpers.ts';
+import { expectGone, hasProgram } from '../helpers.ts';
 import { assertContract } from '../schema.ts';
 
-const hasTcpdump = (() => {
-  try {
-    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTcpdump = hasProgram('tcpdump');
 
 /** Lines tcpdump prints for a pcap (one per frame). */
 function tcpdumpLines(file: string): string[] {

@@ -6,15 +6,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeTcp, pcapHeader, pcapRecord, readPcap } from '../../harness/evidence/packets.ts';
 import { buildSegment } from '../../harness/kernel/raw.ts';
+import { hasProgram } from '../helpers.ts';
 
-const hasTcpdump = (() => {
-  try {
-    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTcpdump = hasProgram('tcpdump');
 
 const SEG = { src: '127.0.0.1', dst: '127.0.0.1', sport: 40000, dport: 20000, seq: 0xfffffff0, ack: 12345, flags: 'P.', ts: { val: 7, ecr: 9 }, payload: Buffer.from('stray data') };
 
