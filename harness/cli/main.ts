@@ -22,11 +22,7 @@ import { suiteCommand, suiteFlags, suiteOptions } from './suite.ts';
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
 
-const stdout: Printer = {
-  write: (t) => void process.stdout.write(t),
-  isTTY: !!process.stdout.isTTY,
-  columns: process.stdout.columns,
-};
+const stdout: Printer = { write: (t) => void process.stdout.write(t), isTTY: !!process.stdout.isTTY, columns: process.stdout.columns };
 
 function addLabOptions(y: Argv, def: LabDefinition): Argv {
   for (const [name, spec] of Object.entries(def.options as OptionSpecs)) {
