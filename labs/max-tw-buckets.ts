@@ -21,7 +21,7 @@ export default defineLab({
     const full = await leave(ctx, o.limit, 'TIME-WAIT', { on: 'client' });
     await ctx.snapshot('at the limit', { focus: { port: full.port } });
     ctx.step(`close ${o.extra} more connections the same way`);
-    const { value: later, delta } = await ctx.counters('closing past the limit', () => churn(full.listener, o.extra), ['TcpExt.TCPTimeWaitOverflow']);
+    const { value: later, delta } = await ctx.counters('closing past the limit', async () => (await churn(full.listener, o.extra, { closer: 'client', signal: ctx.signal })).ports, ['TcpExt.TCPTimeWaitOverflow']);
     const snap = await ctx.snapshot('after the overflow', { focus: { port: full.port } });
     const tw = filterSockets(snap.sockets, { peerPort: full.port, state: 'TIME-WAIT' }).map((s) => portOf(s.local));
     return {

@@ -1,6 +1,6 @@
 // Short connections that the client closes first: do they use up its local ports, and how does connect() fail?
 import type net from 'node:net';
-import { A000, A001, all, because, closeActively, connectFrom, defineLab, filterSockets, int, is, listenIn, need, portOf, twoHosts, yes } from '../harness/index.ts';
+import { A000, A001, all, because, churn, connectFrom, defineLab, filterSockets, int, is, listenIn, need, portOf, twoHosts, yes } from '../harness/index.ts';
 
 const LOW = 40000;
 
@@ -21,18 +21,13 @@ export default defineLab({
     const defaultRange = client.readSysctl('net.ipv4.ip_local_port_range').replace(/\s+/g, ' ');
     await client.sysctl('net.ipv4.ip_local_port_range', `${LOW} ${LOW + o.ports - 1}`);
     const [first, second] = [ctx.port(), ctx.port()];
-    for (const port of [first, second]) { const l = await listenIn(server, { host: '0.0.0.0', port, reuseaddr: true }); ctx.defer(() => l.close()); }
+    const listeners = [];
+    for (const port of [first, second]) { const l = await listenIn(server, { host: '0.0.0.0', port, reuseaddr: true }); ctx.defer(() => l.close()); listeners.push(l); }
     const dial = (port: number) => connectFrom(client, port, serverAddr).then((s) => ({ s, result: 'ok' }), (e: NodeJS.ErrnoException) => ({ s: undefined as net.Socket | undefined, result: e.code ?? String(e) }));
     ctx.step(`open short connections to ${serverAddr}:${first}, each closed first by the client, until connect() fails`);
-    const used: number[] = [];
-    let failure: string | undefined;
-    while (!failure && used.length <= o.ports + 4) {
-      const { s, result } = await dial(first);
-      if (!s) { failure = result; ctx.event('errno', `connect #${used.length + 1} to :${first}: ${result}`, { result }, client.host); break; }
-      used.push(s.localPort!);
-      await closeActively(s);
-      await ctx.waitForSockets(`TIME-WAIT on client port ${s.localPort}`, { localPort: s.localPort, state: 'TIME-WAIT' }, { host: client.host });
-    }
+    // each one's closer has read the server's FIN when churn returns: every port it used is in TIME-WAIT
+    const { ports: used, failure } = await churn(listeners[0], o.ports + 5, { closer: 'client', from: client, host: serverAddr, untilConnectFails: true, signal: ctx.signal });
+    if (failure) ctx.event('errno', `connect #${used.length + 1} to :${first}: ${failure}`, { result: failure }, client.host);
     const snap = await ctx.snapshot('client: ports exhausted', { host: client.host, focus: { peerPort: first } });
     const inTw = filterSockets(snap.sockets, { peerPort: first, state: 'TIME-WAIT' }).map((s) => portOf(s.local));
     ctx.step(`connect to another destination (:${second}) from the same range`);

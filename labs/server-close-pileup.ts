@@ -1,6 +1,6 @@
 // Short request/response connections: does TIME-WAIT pile up on whichever side closes first, and does keep-alive avoid it?
 import type net from 'node:net';
-import { A001, all, atMost, census, connectFrom, defineLab, filterSockets, formatCensus, int, is, listenIn, need, portOf, twoHosts, type SockRecord } from '../harness/index.ts';
+import { A001, all, atMost, census, churn, connectFrom, defineLab, filterSockets, formatCensus, int, is, listenIn, need, portOf, twoHosts, type SockRecord } from '../harness/index.ts';
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: lab\r\n\r\n';
 const RESPONSE = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
@@ -8,15 +8,15 @@ const MODES = ['server-closes', 'client-closes', 'keep-alive'] as const;
 type Mode = (typeof MODES)[number];
 const CLOSING = ['SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK'] as const; // none may be left when counting
 
-/** One request on a connection; `closer` decides who sends the first FIN after the response (or nobody). */
-function request(s: net.Socket, closer: 'client' | 'server' | 'none'): Promise<void> {
+/** One request on the keep-alive connection; after the last one the client closes it (the other phases churn). */
+function request(s: net.Socket, closer: 'client' | 'none'): Promise<void> {
   return new Promise((resolve, reject) => {
     s.once('error', reject);
     s.once('data', () => {
       s.off('error', reject);
       if (closer === 'none') return resolve();
       s.once('close', () => resolve());
-      if (closer === 'client') s.end(); // with the server closing, Node answers its FIN with ours (allowHalfOpen=false)
+      s.end();
     });
     s.write(REQUEST);
   });
@@ -46,13 +46,12 @@ export default defineLab({
       const port = ctx.port();
       const l = await listenIn(topo.server, { host: '0.0.0.0', port, reuseaddr: true, backlog: 4096 });
       ctx.defer(() => l.close());
-      l.server.on('connection', (s: net.Socket) => s.on('data', () => (mode === 'server-closes' ? s.end(RESPONSE) : s.write(RESPONSE))));
+      l.server.on('connection', (s: net.Socket) => s.on('data', () => s.write(RESPONSE))); // keep-alive; the churn answers the others itself
       const t0 = Date.now();
       const ports = new Set<number>();
-      const dial = async () => { const s = await connectFrom(topo.client, port, topo.serverAddr); ctx.defer(() => s.destroy()); ports.add(s.localPort!); return s; };
       await ctx.sampleWhile(`${mode}: ${o.n} requests`, async () => {
-        if (mode === 'keep-alive') { const s = await dial(); for (let i = 0; i < o.n; i++) await request(s, i === o.n - 1 ? 'client' : 'none'); }
-        else { let next = 0; await Promise.all(Array.from({ length: Math.min(o.concurrency, o.n) }, async () => { while (next++ < o.n) await request(await dial(), mode === 'server-closes' ? 'server' : 'client'); })); }
+        if (mode === 'keep-alive') { const s = await connectFrom(topo.client, port, topo.serverAddr); ctx.defer(() => s.destroy()); ports.add(s.localPort!); for (let i = 0; i < o.n; i++) await request(s, i === o.n - 1 ? 'client' : 'none'); }
+        else for (const p of (await churn(l, o.n, { closer: mode === 'server-closes' ? 'server' : 'client', inFlight: o.concurrency, request: REQUEST, response: RESPONSE, from: topo.client, host: topo.serverAddr, signal: ctx.signal })).ports) ports.add(p);
       }, { hosts: [topo.client.host, topo.server.host] });
       const ms = Date.now() - t0;
       const onPort = (xs: SockRecord[]) => xs.filter((x) => portOf(x.local) === port || portOf(x.peer) === port).filter((x) => x.state !== 'LISTEN');

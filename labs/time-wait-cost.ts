@@ -1,6 +1,6 @@
 // What does a TIME-WAIT socket cost, in kernel memory and in ports, next to a full socket?
 import { readFileSync } from 'node:fs';
-import { A000, all, atMost, because, defineLab, filterSockets, int, leave, need, portOf } from '../harness/index.ts';
+import { A000, LOOPBACK, all, atMost, because, churn, defineLab, filterSockets, int, listen, need, portOf } from '../harness/index.ts';
 
 /** active objects and object size of a slab cache (/proc/slabinfo; readable inside the sandbox) */
 const slab = (name: string) => {
@@ -21,8 +21,15 @@ export default defineLab({
   async run(ctx, o) {
     const before = { tw: slab('tw_sock_TCP'), tcp: slab('TCP') };
     ctx.step(`${o.n} connections closed by the server, ${o.n} by the client`);
-    const server = await leave(ctx, o.n, 'TIME-WAIT', { on: 'server', timeoutMs: 10_000 });
-    const client = await leave(ctx, o.n, 'TIME-WAIT', { on: 'client', timeoutMs: 10_000 });
+    // each closer has read its peer's FIN when churn returns: all n are in TIME-WAIT
+    const fill = async (closer: 'client' | 'server') => {
+      const l = await listen({ host: LOOPBACK, port: ctx.port() });
+      ctx.defer(() => l.close());
+      await churn(l, o.n, { closer, signal: ctx.signal });
+      return { port: l.attempt.port };
+    };
+    const server = await fill('server');
+    const client = await fill('client');
     const after = { tw: slab('tw_sock_TCP'), tcp: slab('TCP') };
     const snap = await ctx.snapshot('TIME-WAIT on both sides', { focus: { state: 'TIME-WAIT' } });
     const ports = (xs: typeof snap.sockets) => new Set(xs.map((s) => portOf(s.local))).size;

@@ -1,82 +1,65 @@
-// Benchmark: wall time of `npm run lab <lab>` end to end (process start, sandbox, lab, report, results
-// written), and the lab's own durationMs from its result.json. Usage: npm run bench -- [lab ...] [--runs N]
-// [--capture]: with --capture, every run is made twice, with and without packet capture, interleaved so both
-// see the same machine, and the bench reports what the capture costs.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { listLabs } from '../harness/runs/registry.ts';
+// Benchmarks: npm run bench -- <what> [options] (npm run bench -- --help lists them). Each measures the
+// harness side by side with a reference in the same run (a C program, ss alone, bare Node, the longest lab)
+// and prints ratios; the numbers in the README come from here.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BenchUsage } from './bench/util.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const runsAt = args.indexOf('--runs');
-const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 5;
-if (!Number.isInteger(runs) || runs < 1) {
-  console.error('bench: --runs takes a whole number >= 1');
-  process.exit(2);
-}
-const captureAt = args.indexOf('--capture');
-const compareCapture = captureAt >= 0;
-if (compareCapture) args.splice(captureAt, 1);
-if (args.includes('--help') || args.includes('-h')) {
-  console.log('Usage: npm run bench -- [lab ...|all] [--runs N] [--capture]\n  wall time of npm run lab and the lab\'s own time, median of N runs (default 5)\n  --capture  also run each lab without packet capture (interleaved) and report the difference');
-  process.exit(0);
-}
-const labs = args.length === 0 ? ['time-wait-restart'] : args[0] === 'all' ? (await listLabs()).map((l) => l.name) : args;
+type Run = () => Promise<void>;
+let chosen: Run | undefined;
 
-function once(lab: string, dir: string, extra: string[] = []): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) =>
-    execFile('npm', ['run', '--silent', 'lab', '--', lab, '--results-dir', dir, ...extra], { cwd: ROOT }, (err, _out, stderr) =>
-      err ? reject(new Error(`${lab} failed: ${stderr.trim().split('\n').pop()}`)) : resolve(performance.now() - t0),
-    ),
-  );
-}
-
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
+const whole = (name: string, min: number, max: number) => (v: unknown) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BenchUsage(`--${name} takes a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+  return n;
 };
-const ms = (x: number) => `${Math.round(x)} ms`;
 
-console.log(`bench: ${runs} run(s) per lab, ${process.versions.node} on ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}`);
-const labTimes = (dir: string, lab: string) =>
-  readdirSync(dir).filter((run) => !run.endsWith('.tar.gz')).map((run) => JSON.parse(readFileSync(path.join(dir, run, lab, 'result.json'), 'utf8')).durationMs as number);
+const runs = (y: Argv, dflt: number) => y.option('runs', { type: 'number', default: dflt, describe: 'measurements of each kind', coerce: whole('runs', 1, 100) });
 
-async function captureCost(lab: string): Promise<void> {
-  const on = mkdtempSync(path.join(tmpdir(), 'tcplab-bench-'));
-  const off = mkdtempSync(path.join(tmpdir(), 'tcplab-bench-'));
-  try {
-    const wallOn: number[] = [];
-    const wallOff: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      wallOn.push(await once(lab, on));
-      wallOff.push(await once(lab, off, ['--no-capture']));
-    }
-    const [a, b, c, d] = [stats(wallOn).median, stats(wallOff).median, stats(labTimes(on, lab)).median, stats(labTimes(off, lab)).median];
-    console.log(`${lab}: with capture wall ${ms(a)}, lab ${ms(c)}; without wall ${ms(b)}, lab ${ms(d)}; capture costs ${ms(c - d)} of lab time (${(((c - d) / d) * 100).toFixed(0)}%), ${ms(a - b)} of wall time (medians of ${runs})`);
-  } finally {
-    rmSync(on, { recursive: true, force: true });
-    rmSync(off, { recursive: true, force: true });
-  }
-}
+await yargs(hideBin(process.argv))
+  .scriptName('npm run bench --')
+  .usage('Usage: npm run bench -- <what> [options]\n\nMeasures the harness side by side with a reference, in one run, and prints ratios.')
+  .command('labs [lab..]', 'wall time of `npm run lab <lab>` (start to exit) and the lab\'s own time; --capture: what packet capture costs', (y) =>
+    runs(y, 5)
+      .positional('lab', { type: 'string', array: true, describe: "labs to time ('all': every lab; default time-wait-restart)" })
+      .option('capture', { type: 'boolean', default: false, describe: 'run each lab with and without capture, interleaved, and report the difference' }),
+  (a) => void (chosen = async () => (await import('./bench/labs.ts')).labsBench({ labs: (a.lab as string[] | undefined) ?? [], runs: a.runs as number, capture: !!a.capture })))
+  .command('startup [lab]', 'start-up: `npm run lab <lab>` minus the lab\'s own time, against bare Node and Node in a fresh sandbox', (y) =>
+    runs(y, 5).positional('lab', { type: 'string', default: 'kernel-defaults', describe: 'a quick lab' }),
+  (a) => void (chosen = async () => (await import('./bench/startup.ts')).startupBench({ lab: a.lab as string, runs: a.runs as number })))
+  .command('churn', 'connection churn: the harness against a C program making the same system calls (compiled here)', (y) =>
+    y.option('connections', { type: 'number', default: 10000, describe: 'connections per measurement', coerce: whole('connections', 100, 25000) })
+      .option('rounds', { type: 'number', default: 5, describe: 'rounds (each measures the harness and C)', coerce: whole('rounds', 1, 50) })
+      .option('before', { type: 'boolean', default: true, describe: "also measure Node's net module, the harness's churn before the libc loop" }),
+  (a) => void (chosen = async () => (await import('./bench/churn.ts')).churnBench({ connections: a.connections as number, rounds: a.rounds as number, before: !!a.before })))
+  .command('snapshot', 'snapshot cost with N sockets present against `ss -tanoH` alone; a filtered poll against a full read', (y) =>
+    y.option('sockets', { type: 'number', default: 30000, describe: 'TIME-WAIT sockets to make first', coerce: whole('sockets', 100, 60000) })
+      .option('rounds', { type: 'number', default: 7, describe: 'measurements of each kind', coerce: whole('rounds', 1, 50) }),
+  (a) => void (chosen = async () => (await import('./bench/snapshot.ts')).snapshotBench({ sockets: a.sockets as number, rounds: a.rounds as number })))
+  .command('suite', 'wall time of `npm run lab all` against its longest lab', (y) =>
+    y.option('jobs', { type: 'number', describe: 'passed on to npm run lab all --jobs', coerce: whole('jobs', 1, 64) })
+      .option('capture', { type: 'boolean', default: true, describe: 'packet capture in the suite (--no-capture: none)' }),
+  (a) => void (chosen = async () => (await import('./bench/suite.ts')).suiteBench({ jobs: a.jobs as number | undefined, capture: !!a.capture })))
+  .command('memory [lab..]', 'peak memory of `npm run lab <lab>` (the largest process and the whole tree) against bare Node', (y) =>
+    runs(y, 3).positional('lab', { type: 'string', array: true, describe: "labs ('all': the whole suite in one run; default kernel-defaults and server-close-pileup)" }),
+  (a) => void (chosen = async () => (await import('./bench/memory.ts')).memoryBench({ labs: (a.lab as string[] | undefined) ?? [], runs: a.runs as number })))
+  .demandCommand(1, 'name what to measure (see --help)')
+  .strict()
+  .version(false)
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, yargs().terminalWidth()))
+  .fail((msg, err) => {
+    if (err && !(err instanceof BenchUsage) && err.name !== 'YError') throw err;
+    process.stderr.write(`bench: ${msg || err?.message} (see npm run bench -- --help)\n`);
+    process.exit(2);
+  })
+  .parseAsync();
 
-for (const lab of labs) {
-  if (compareCapture) {
-    await captureCost(lab);
-    continue;
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'tcplab-bench-'));
-  try {
-    const wall: number[] = [];
-    for (let i = 0; i < runs; i++) wall.push(await once(lab, dir));
-    const inLab = labTimes(dir, lab);
-    const w = stats(wall);
-    const l = stats(inLab);
-    console.log(`${lab}: wall (npm run lab, start to exit) min ${ms(w.min)} / median ${ms(w.median)} / max ${ms(w.max)}; lab itself median ${ms(l.median)} (min ${ms(l.min)}, max ${ms(l.max)})`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+try {
+  await chosen?.();
+} catch (err) {
+  if (!(err instanceof BenchUsage)) throw err;
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exit(2);
 }

@@ -1,47 +1,9 @@
 // Parse `ss -tanoH` (optionally with -p / -e) into typed socket records. Pure: no processes run here.
+import { parseFast } from './ss-fast.ts';
+import { parseSsLineGeneral, type Endpoint, type SockRecord, type SsState } from './ss-record.ts';
 
-/** State names exactly as ss prints them for TCP sockets. */
-export const SS_STATES = [
-  'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT',
-  'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING',
-] as const;
-export type SsState = (typeof SS_STATES)[number];
-
-/** An address as ss prints it, split: host without brackets, optional %interface, port (or '*'). */
-export interface Endpoint {
-  host: string;
-  port: number | '*';
-  iface?: string;
-}
-
-/** A kernel timer from `timer:(name,remaining,retransmits)`. remainingMs is undefined when ss printed nothing. */
-export interface SsTimer {
-  name: string;
-  remainingMs?: number;
-  retransmits: number;
-  raw: string;
-}
-
-/** One process holding the socket, from `users:(("name",pid=N,fd=M),...)` (ss -p). */
-export interface SsUser {
-  command: string;
-  pid: number;
-  fd: number;
-}
-
-export interface SockRecord {
-  state: SsState;
-  recvQ: number;
-  sendQ: number;
-  local: string;
-  peer: string;
-  timer?: SsTimer;
-  users?: SsUser[];
-  /** whatever ss printed after the addresses that we did not parse (e.g. -e's uid/ino/sk) */
-  extra?: string;
-}
-
-const STATE_SET = new Set<string>(SS_STATES);
+export { SS_STATES, parseSsDuration, parseSsLineGeneral, parseTimer } from './ss-record.ts';
+export type { Endpoint, SockRecord, SsState, SsTimer, SsUser } from './ss-record.ts';
 
 /** Split `host:port` as ss prints it: `127.0.0.1:9000`, `[::1]:80`, `*:22`, `0.0.0.0:*`, `[fe80::1]%eth0:22`. */
 export function parseEndpoint(text: string): Endpoint {
@@ -61,65 +23,75 @@ export function parseEndpoint(text: string): Endpoint {
   return iface ? { host, port, iface } : { host, port };
 }
 
-/** ss's time format (print_ms_timer): `59sec`, `200ms`, `5.123ms` (5 s 123 ms), `1min5sec`, `12min`, or empty. */
-export function parseSsDuration(text: string): number | undefined {
-  if (text === '') return undefined;
-  const m = /^(?:(\d+)min)?(?:(\d+)(sec|\.))?(?:(\d+)ms)?$/.exec(text);
-  if (!m || (m[1] === undefined && m[2] === undefined && m[4] === undefined)) throw new Error(`bad ss duration: ${text}`);
-  const min = Number(m[1] ?? 0);
-  const sec = Number(m[2] ?? 0);
-  const ms = Number(m[4] ?? 0);
-  return (min * 60 + sec) * 1000 + ms;
-}
-
-/** Parse the body of `timer:(...)`. */
-export function parseTimer(body: string): SsTimer {
-  const parts = body.split(',');
-  if (parts.length < 3) throw new Error(`bad ss timer: timer:(${body})`);
-  return {
-    name: parts[0],
-    remainingMs: parseSsDuration(parts[1]),
-    retransmits: Number(parts[2]),
-    raw: `timer:(${body})`,
-  };
-}
-
-function parseUsers(body: string): SsUser[] {
-  const users: SsUser[] = [];
-  const re = /\("((?:[^"\\]|\\.)*)",pid=(\d+),fd=(\d+)\)/g;
-  for (let m = re.exec(body); m; m = re.exec(body)) users.push({ command: m[1], pid: Number(m[2]), fd: Number(m[3]) });
-  return users;
+/** whitespace other than spaces and newlines (ss never prints it; the fast path needs its absence) */
+function plainSpaces(text: string): boolean {
+  return !text.includes('\t') && !text.includes('\r') && !text.includes('\v') && !text.includes('\f');
 }
 
 /** Parse one line of `ss -tanH` / `-tanoH` / `-tanopH`; throws on a line that is not a TCP socket line. */
 export function parseSsLine(line: string): SockRecord {
-  const m = /^\s*(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(line);
-  if (!m) throw new Error(`unrecognised ss line: ${line}`);
-  const [, state, recvQ, sendQ, local, peer, rest] = m;
-  if (!STATE_SET.has(state)) throw new Error(`unknown ss state '${state}' in line: ${line}`);
-  const rec: SockRecord = { state: state as SsState, recvQ: Number(recvQ), sendQ: Number(sendQ), local, peer };
-  let extra = rest;
-  const users = /users:\(((?:\("(?:[^"\\]|\\.)*",pid=\d+,fd=\d+\),?)*)\)/.exec(extra);
-  if (users) {
-    rec.users = parseUsers(users[1]);
-    extra = extra.replace(users[0], '');
+  return (!line.includes('\n') && plainSpaces(line) ? parseFast(line, 0, line.length) : undefined) ?? parseSsLineGeneral(line);
+}
+
+export interface ParseOptions {
+  /** the output of `ss ... state <one state>`: ss prints no State column then; a line without one is in this state */
+  state?: SsState;
+}
+
+/** A line the fast path left: through the regular expressions (given its state first if ss printed none). */
+function general(line: string, only: SsState | undefined): SockRecord {
+  return parseSsLineGeneral(only && /^\s*\d/.test(line) ? `${only} ${line}` : line);
+}
+
+/** Parse the lines of text[start, stop) into `out` (the last one may lack its newline). */
+function parseLines(text: string, start: number, stop: number, out: SockRecord[], only: SsState | undefined): void {
+  const plain = plainSpaces(start === 0 && stop === text.length ? text : text.slice(start, stop));
+  while (start < stop) {
+    let end = text.indexOf('\n', start);
+    if (end < 0 || end > stop) end = stop;
+    const first = text.charCodeAt(start);
+    // a line that starts with whitespace may be blank; a line that starts with S may be the header
+    const skip = end === start || (first <= 32 && text.slice(start, end).trim() === '') || (first === 83 && /^State\s+Recv-Q/.test(text.slice(start, end)));
+    if (!skip) out.push((plain ? parseFast(text, start, end, only) : undefined) ?? general(text.slice(start, end), only));
+    start = end + 1;
   }
-  const timer = /timer:\(([^)]*)\)/.exec(extra);
-  if (timer) {
-    rec.timer = parseTimer(timer[1]);
-    extra = extra.replace(timer[0], '');
-  }
-  extra = extra.trim().replace(/\s+/g, ' ');
-  if (extra) rec.extra = extra;
-  return rec;
 }
 
 /** Parse a whole `ss -tanoH` output (no header line); blank lines are ignored. */
-export function parseSs(output: string): SockRecord[] {
-  return output
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !/^State\s+Recv-Q/.test(l))
-    .map(parseSsLine);
+export function parseSs(output: string, o: ParseOptions = {}): SockRecord[] {
+  const out: SockRecord[] = [];
+  parseLines(output, 0, output.length, out, o.state);
+  return out;
+}
+
+/** parseSs fed piece by piece, as the output arrives: the same records, most of them read before ss ends. */
+export interface SsParser {
+  push(text: string): void;
+  end(): SockRecord[];
+}
+
+export function ssParser(o: ParseOptions = {}): SsParser {
+  const out: SockRecord[] = [];
+  let carry = ''; // the line the last piece ended inside
+  return {
+    push(text) {
+      const last = text.lastIndexOf('\n');
+      if (last < 0) {
+        carry += text;
+        return;
+      }
+      const first = text.indexOf('\n');
+      const head = carry + text.slice(0, first);
+      parseLines(head, 0, head.length, out, o.state);
+      parseLines(text, first + 1, last, out, o.state);
+      carry = text.slice(last + 1);
+    },
+    end() {
+      parseLines(carry, 0, carry.length, out, o.state);
+      carry = '';
+      return out;
+    },
+  };
 }
 
 /** Local or peer port of a record. */

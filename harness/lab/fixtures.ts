@@ -3,7 +3,9 @@
 import type net from 'node:net';
 import { filterSockets } from '../evidence/census.ts';
 import type { SsState } from '../evidence/ss.ts';
+import { churnConnections } from '../kernel/churn.ts';
 import { closeActively, connect, listen, openPair, type Listener, type Pair } from '../kernel/sockets.ts';
+import type { Netns } from '../kernel/topology.ts';
 import type { LabContext } from './context.ts';
 import { endsOf, type End } from './endpoints.ts';
 
@@ -102,19 +104,58 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
   return { port, host, listener, ends, seen, clients, servers };
 }
 
+export interface ChurnOptions {
+  /** who sends the first FIN (default client); the other side answers with its own at once */
+  closer?: 'client' | 'server';
+  /** connections open at once: each batch is connected and accepted before any of it is used (default 1) */
+  inFlight?: number;
+  /** sent by the client, read in full by the server */
+  request?: string | Buffer;
+  /** sent by the server once it has the request; read by the client before it closes */
+  response?: string | Buffer;
+  /** the client's namespace (default: the runner's own) */
+  from?: Netns;
+  /** the address to connect to (default: the listener's own; a wildcard listener: loopback) */
+  host?: string;
+  /** stop at the first connect() that fails (its errno is in `failure`) instead of throwing */
+  untilConnectFails?: boolean;
+  /** stop between slices when this aborts (pass ctx.signal) */
+  signal?: AbortSignal;
+}
+
+export interface Churned {
+  /** each connection's client port, in order */
+  ports: number[];
+  /** errno name of the connect() that ended the churn (untilConnectFails) */
+  failure?: string;
+  ms: number;
+}
+
 /**
- * Open and close `n` short connections to a listener, one after another; `closer` sends the first FIN and the
- * other side answers at once. Resolves with the client ports once every close has settled in the kernel.
+ * Open and close `n` short connections to a listener, in plain system calls (harness/kernel/churn.ts: what a C
+ * loop does, at ~the speed of one), `inFlight` at a time; `closer` sends the first FIN and the other side
+ * answers at once. Resolves once every closer has read its peer's FIN (it is in TIME-WAIT and the other side
+ * has closed). The churn accepts from the listener itself: nothing else may connect to it meanwhile.
  */
-export async function churn(listener: Listener, n: number, closer: 'client' | 'server' = 'client'): Promise<number[]> {
-  const ports: number[] = [];
-  const host = listener.attempt.host;
-  for (let i = 0; i < n; i++) {
-    const client = await connect(listener.attempt.port, host);
-    const server = await listener.nextConnection();
-    ports.push(client.localPort!);
-    const [first, second] = closer === 'client' ? [client, server] : [server, client];
-    await Promise.all([closeActively(first), new Promise((r) => (second.destroyed ? r(null) : second.once('close', r)))]);
-  }
-  return ports;
+export async function churn(listener: Listener, n: number, o: 'client' | 'server' | ChurnOptions = 'client'): Promise<Churned> {
+  const opts: ChurnOptions = typeof o === 'string' ? { closer: o } : o;
+  const own = listener.attempt.host;
+  const host = opts.host ?? (own === '0.0.0.0' ? LOOPBACK : own === '::' ? LOOPBACK6 : own);
+  const bytes = (x: string | Buffer | undefined) => (typeof x === 'string' ? Buffer.from(x) : x);
+  const fd = listener.attempt.fd;
+  if (fd === undefined) throw new Error(`churn: the listener on port ${listener.attempt.port} has no fd`);
+  const r = await churnConnections({
+    listenFd: fd,
+    host,
+    port: listener.attempt.port,
+    n,
+    closer: opts.closer ?? 'client',
+    inFlight: opts.inFlight,
+    request: bytes(opts.request),
+    response: bytes(opts.response),
+    untilConnectFails: opts.untilConnectFails,
+    within: opts.from?.within,
+    signal: opts.signal,
+  });
+  return { ports: r.ports, ...(r.failure ? { failure: r.failure } : {}), ms: r.ms };
 }

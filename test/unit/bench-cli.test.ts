@@ -1,0 +1,39 @@
+// npm run bench: its subcommands, its one-line mistakes, and the helpers every bench prints with.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { NO_COMPILER, ratio, stats, table } from '../../scripts/bench/util.ts';
+
+const BENCH = fileURLToPath(new URL('../../scripts/bench.ts', import.meta.url));
+const bench = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', BENCH, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+describe('npm run bench', () => {
+  it('lists what it measures with --help', () => {
+    const r = bench('--help');
+    expect(r.status).toBe(0);
+    for (const what of ['labs', 'startup', 'churn', 'snapshot', 'suite', 'memory']) expect(r.stdout).toMatch(new RegExp(`npm run bench -- ${what}\\b`));
+    const churn = bench('churn', '--help');
+    expect(churn.stdout).toMatch(/--connections/);
+    expect(churn.stdout).toMatch(/--rounds/);
+  });
+
+  it('says what is wrong in one line and exits 2', () => {
+    for (const args of [[], ['nothing'], ['churn', '--rounds', '0'], ['snapshot', '--sockets', 'lots'], ['labs', '--runs', '1.5']]) {
+      const r = bench(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^bench: /);
+    }
+  });
+});
+
+describe('bench helpers', () => {
+  it('medians, ratios and tables in fixed formats', () => {
+    expect(stats([3, 1, 2])).toEqual({ min: 1, median: 2, max: 3, n: 3 });
+    expect(stats([4, 1, 2, 3]).median).toBe(2.5);
+    expect(() => stats([])).toThrow();
+    expect(ratio(0.934)).toBe('0.93x');
+    expect(table([['a', 'bb'], ['ccc', 'd']])).toBe('a    bb\nccc   d');
+    expect(NO_COMPILER).toMatch(/apt-get install gcc/);
+  });
+});
