@@ -4,6 +4,7 @@
 import { closeSync, openSync, readlinkSync } from 'node:fs';
 import type { Recorder } from './recorder.ts';
 import { run } from './exec.ts';
+import { streamRun } from './stream.ts';
 import { setNamespace, unshareNamespace } from './ffi.ts';
 import { localHost, type Host } from './host.ts';
 import { readSysctl, writeSysctl } from './sysctl.ts';
@@ -75,7 +76,11 @@ export async function createNetns(ctx: Recorder, name: string): Promise<Netns> {
     }
   };
   ctx.captures?.add(name, within); // before lo is up: the capture sees the namespace's first frame
-  const host: Host = { name, exec: (file, args) => run('nsenter', [`--net=${path}`, '--', file, ...args]) };
+  const host: Host = {
+    name,
+    exec: (file, args) => run('nsenter', [`--net=${path}`, '--', file, ...args]),
+    stream: (file, args, onText) => streamRun('nsenter', [`--net=${path}`, '--', file, ...args], onText),
+  };
   const ns: Netns = {
     name,
     host,

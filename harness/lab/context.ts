@@ -7,7 +7,7 @@ import type { ClaimResult, EventRecord, SampleRecord, SnapshotRecord, TableRecor
 import type { Recorder } from '../kernel/recorder.ts';
 import { counterDelta, formatDelta, readCounters, RESET_COUNTERS, type Counters } from '../kernel/counters.ts';
 import { runCells, type Axes, type CellOf, type CellResult, type MatrixOptions } from './matrix.ts';
-import { formatRecord, type SockRecord } from '../evidence/ss.ts';
+import { formatRecord, type SockRecord, type SsState } from '../evidence/ss.ts';
 import { writeSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
 import { CaptureSet } from '../kernel/capture.ts';
@@ -19,7 +19,7 @@ import { sampleOf, sampleWhile, SAMPLE_EVERY_MS, type SampleWhileOptions } from 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
 export type LabMessage =
   | { type: 'event'; event: EventRecord }
-  | { type: 'snapshot'; snapshot: SnapshotRecord; focus?: SockFilter }
+  | { type: 'snapshot'; snapshot: SnapshotRecord; focus?: SockFilter; census?: Partial<Record<SsState, number>>; matched?: number }
   | { type: 'progress'; text: string }
   | { type: 'verdict'; claim: ClaimResult };
 

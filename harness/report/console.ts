@@ -43,10 +43,12 @@ export function liveReporter(p: Printer): (m: LabMessage) => void {
       }
       case 'snapshot': {
         const s = m.snapshot;
-        const shown = m.focus ? filterSockets(s.sockets, m.focus) : s.sockets;
-        out(`  ss -tanoH [${s.label}] on ${s.host}: ${formatCensus(census(s.sockets))}${m.focus ? `; ${shown.length} shown` : ''}`);
+        // from the runner: the census and the first focused lines only (liveView); elsewhere the whole snapshot
+        const shown = m.matched !== undefined || !m.focus ? s.sockets : filterSockets(s.sockets, m.focus);
+        const count = m.matched ?? shown.length;
+        out(`  ss -tanoH [${s.label}] on ${s.host}: ${formatCensus(m.census ?? census(s.sockets))}${m.focus ? `; ${count} shown` : ''}`);
         for (const r of shown.slice(0, MAX_LINES)) out(`    ${formatRecord(r)}`);
-        if (shown.length > MAX_LINES) out(`    … ${shown.length - MAX_LINES} more (all in the results folder)`);
+        if (count > MAX_LINES) out(`    … ${count - MAX_LINES} more (all in the results folder)`);
         return;
       }
       case 'verdict':

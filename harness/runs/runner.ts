@@ -7,6 +7,7 @@ import { executeLab } from '../lab/execute.ts';
 import { dieWithParent } from '../kernel/ffi.ts';
 import { localHost } from '../kernel/host.ts';
 import { prewarmCapture } from '../kernel/capture.ts';
+import { liveView } from '../evidence/live.ts';
 import { parseOptions } from '../lab/options.ts';
 import { loadLabModule } from './registry.ts';
 import type { LabMessage } from '../lab/context.ts';
@@ -23,7 +24,11 @@ export interface RunnerJob {
 export type RunnerMessage = LabMessage | { type: 'result'; result: import('../evidence/records.ts').LabResult };
 
 function send(m: RunnerMessage): void {
-  if (process.connected) process.send!(m);
+  if (!process.connected) return;
+  if (m.type !== 'snapshot') return void process.send!(m);
+  // the live report needs the census and the first focused lines; result.json still gets every record
+  const v = liveView(m.snapshot.sockets, m.focus);
+  process.send!({ ...m, snapshot: { ...m.snapshot, sockets: v.sockets }, census: v.census, matched: v.matched });
 }
 
 async function main(): Promise<void> {
