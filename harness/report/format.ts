@@ -24,3 +24,19 @@ export function reproduceCommand(r: Pick<LabResult, 'lab' | 'options'>): string 
   const opts = Object.entries(r.options).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`);
   return `npm run lab ${r.lab}${opts.length ? ` -- ${opts.join(' ')}` : ''}`;
 }
+
+/** One Markdown table cell: backslashes and pipes escaped, line breaks as spaces. */
+function mdCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** A Markdown table (used by the writeup and the run index). */
+export function mdTable(columns: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [line(columns), `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+/** `code` in Markdown, safe when the text itself has backticks. */
+export function code(s: string): string {
+  return s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``;
+}

@@ -2,7 +2,7 @@
 // every lab and claim with its verdict, each linking to the lab's writeup. Rendered from what is on disk
 // (harness/results/runs.ts loads a run folder and writes this file).
 import type { ClaimResult, LabResult, Verdict } from '../evidence/records.ts';
-import { brief, shortSource } from './format.ts';
+import { brief, code, mdTable, shortSource } from './format.ts';
 
 /** The machine facts the index shows (the shape of results/machine.ts MachineFacts; every field optional). */
 export interface MachineFactsView {
@@ -54,20 +54,6 @@ export function runProblems(run: RunIndexInput): string[] {
   }
   if (run.status === 'abandoned') out.push('the CLI was killed before the run ended (its process is gone)');
   return out;
-}
-
-function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function mdTable(columns: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
-  return [line(columns), `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-
-/** `code`, with backticks inside made safe. */
-function code(s: string): string {
-  return s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``;
 }
 
 function machineSection(run: RunIndexInput): string {

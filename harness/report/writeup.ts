@@ -3,7 +3,7 @@
 // verdicts with how each was reached, and what each means. The story is read once by story.ts (shared with
 // report.html); this file only renders it as Markdown.
 import type { LabResult, SnapshotRecord, TableRecord } from '../evidence/records.ts';
-import { brief, reproduceCommand, shortSource } from './format.ts';
+import { brief, code, mdTable, reproduceCommand, shortSource } from './format.ts';
 import { articleLabel, articleTitles, type ArticleTitles } from './sources.ts';
 import { checkCells, meaning } from './meaning.ts';
 import { censusLine, changeLine, condensedItems, sampleRuns, setupFacts, snapshotLines, stepGroups, type Diagram, type StepItem } from './story.ts';
@@ -13,20 +13,6 @@ export { changeLine, diagramsIn, type Diagram } from './story.ts';
 export interface WriteupOptions {
   /** article titles by file name (default: read from the seeds' README when it is there) */
   titles?: ArticleTitles;
-}
-
-function mdCell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function mdTable(columns: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
-  return [line(columns), `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-
-/** `code`, safe when the text itself has backticks. */
-function code(s: string): string {
-  return s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``;
 }
 
 /** A link target: spaces and the like %-encoded, so Markdown viewers follow it. */
