@@ -16,6 +16,7 @@ export { LabSkip, WaitTimeout } from './errors.ts';
 // --- set-ups and observation -------------------------------------------------------------------------
 export { churn, leave, loopback, pair, LOOPBACK, LOOPBACK6, type Family, type Left, type LeftState } from './lab/fixtures.ts';
 export { describeEnd, endIn, endsOf, stateIn, waitForEnd, waitForGone, type End } from './lab/endpoints.ts';
+export { replay, type Replayed, type SegmentSeen } from './lab/replay.ts';
 export { census, filterSockets, formatCensus, RFC_NAME, type SockFilter } from './evidence/census.ts';
 export { formatRecord, portOf, type SockRecord, type SsState } from './evidence/ss.ts';
 export { readSockets } from './evidence/read.ts';

@@ -1,18 +1,15 @@
-// An old duplicate of a finished connection's data arrives: what TIME-WAIT answers (and what that answer draws
-// from the peer), and whether a server restarted over TIME-WAIT with SO_REUSEADDR ever sees that data. Each
-// duplicate is built from the run's own capture and re-sent through a raw socket.
-import { A000, A001, Faults, LOOPBACK, NFT_INSTALL, all, because, defineLab, is, listen, missing, need, pair, sendSegment, some, stateIn, until, waitForEnd, yes, type LabContext, type Segment } from '../harness/index.ts';
+// An old duplicate of a finished connection's data, copied from the run's capture and re-sent raw: what TIME-WAIT
+// answers (and what that draws from the peer); does a server restarted over TIME-WAIT ever see that data?
+import { A000, A001, Faults, LOOPBACK, NFT_INSTALL, all, because, defineLab, is, listen, missing, need, pair, replay, some, stateIn, waitForEnd, yes, type LabContext, type Segment } from '../harness/index.ts';
 
 const DATA = 'old-data!!';
-type Answer = { flags: string; seq: number; ack: number } | undefined;
 
 /** A connection whose server closed first and sits in TIME-WAIT, with what the capture saw of it. */
 async function finished(ctx: LabContext, label: string) {
   const p = await pair(ctx, { reuseaddr: true });
   const [c, s] = [p.ends.client, p.ends.server];
   ctx.step(`${label}: the client sends ${DATA.length} bytes; the server closes first, the client answers with its FIN`);
-  p.client.once('end', () => p.client.end());
-  p.client.resume();
+  p.client.once('end', () => p.client.end()).resume();
   p.server.resume();
   p.client.write(DATA);
   await new Promise((r) => p.server.once('data', r));
@@ -23,20 +20,7 @@ async function finished(ctx: LabContext, label: string) {
   const data = segs.find((x) => from(c.localPort, s.localPort)(x) && x.len === DATA.length);
   const fin = segs.find((x) => from(c.localPort, s.localPort)(x) && x.flags.includes('F'));
   const serverFin = segs.find((x) => from(s.localPort, c.localPort)(x) && x.flags.includes('F'));
-  /** send the copy; the first segment each way after it, as the capture saw them (or none within a second) */
-  const inject = async (what: string): Promise<{ answer: Answer; peer: Answer }> => {
-    const at = ctx.elapsedMs();
-    ctx.event('inject', `${what}: a copy of the client's data segment (seq ${data!.seq}, ack ${data!.ack}, ${DATA.length} bytes) sent raw`, { seq: data!.seq, ack: data!.ack });
-    sendSegment({ src: LOOPBACK, dst: LOOPBACK, sport: c.localPort, dport: s.localPort, seq: data!.seq, ack: data!.ack, flags: 'P.', win: data!.win, ts: data!.options?.ts, payload: Buffer.from(DATA) });
-    const seen = (xs: (Segment & { atMs: number })[] = []) => ({ answer: xs.find((x) => x.atMs >= at && from(s.localPort, c.localPort)(x)), peer: xs.find((x) => x.atMs >= at && from(c.localPort, s.localPort)(x) && x.len === 0) });
-    const pick = (x?: Segment): Answer => (x ? { flags: x.flags, seq: x.seq, ack: x.ack } : undefined);
-    const got = await until(async () => {
-      const now = seen(await ctx.segments());
-      return now.answer && (now.peer || now.answer.flags.includes('R')) ? { done: true, value: now } : { done: false, last: now };
-    }, { what: `the answers to the ${what}`, timeoutMs: 1000, intervalMs: 20, signal: ctx.signal }).catch(async () => seen(await ctx.segments()));
-    return { answer: pick(got.answer), peer: pick(got.peer) };
-  };
-  return { p, c, s, state, ok: !!(data && fin && serverFin), expect: { ack: ((fin?.seq ?? 0) + 1) >>> 0, seq: ((serverFin?.seq ?? 0) + 1) >>> 0 }, inject };
+  return { p, c, s, state, inject: (what: string) => replay(ctx, data!, what, { payload: Buffer.from(DATA) }), ok: !!(data && fin && serverFin), expect: { ack: ((fin?.seq ?? 0) + 1) >>> 0, seq: ((serverFin?.seq ?? 0) + 1) >>> 0 } };
 }
 
 export default defineLab({
