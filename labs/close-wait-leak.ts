@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { A000, A002, A003, LOOPBACK, WaitTimeout, all, connect, every, defineLab, filterSockets, int, is, need, startHelper, type HelperMessage, type SnapshotRecord } from '../harness/index.ts';
 
 const SERVER = fileURLToPath(new URL('./support/leaky-server.ts', import.meta.url));
-
 export default defineLab({
   title: 'The CLOSE-WAIT leak: never closed, never timed out, one descriptor each, until accept() fails with EMFILE',
   seconds: 3,

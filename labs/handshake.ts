@@ -2,7 +2,6 @@
 import { A001, Faults, LOOPBACK, NFT_INSTALL, all, defineLab, dial, endsOf, filterSockets, is, listen, need, stateIn, waitForEnd, waitForGone, type DialOutcome } from '../harness/index.ts';
 
 const text = (o: DialOutcome) => (o.ok ? `connected after ${o.ms} ms` : `${o.code} after ${o.ms} ms`);
-
 export default defineLab({
   title: 'The handshake states: LISTEN, SYN-SENT, SYN-RECV, ESTABLISHED, held with dropped segments',
   seconds: 3.5,

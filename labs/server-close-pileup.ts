@@ -21,7 +21,6 @@ function request(s: net.Socket, closer: 'client' | 'none'): Promise<void> {
     s.write(REQUEST);
   });
 }
-
 export default defineLab({
   title: 'Who closes first gets the TIME-WAIT: server close, client close, keep-alive',
   setup:

@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'; // retry pacing only
 import { A000, A002, all, check, closeActively, closeFd, connectFrom, createNetns, defineLab, every, hasSysctl, int, ints, is, listenIn, need, no, readSysctl, tryListen, twoHosts, yes, type Netns } from '../harness/index.ts';
 const CLIENT_PORT = 41000;
 type Cell = { closeMs: number; lastFailAtMs?: number; reusedAfterMs?: number; failures: string[] };
-// a switch from failing to reusing consistent with a reuse delay of d ms (TIME-WAIT began during the close)
-const brackets = (c: Cell | undefined, d: number) => !!c && c.reusedAfterMs !== undefined && c.reusedAfterMs >= d - 1 && (c.lastFailAtMs === undefined || c.lastFailAtMs - c.closeMs <= d + 1);
+const brackets = (c: Cell | undefined, d: number) => !!c && c.reusedAfterMs !== undefined && c.reusedAfterMs >= d - 1 && (c.lastFailAtMs === undefined || c.lastFailAtMs - c.closeMs <= d + 1); // the switch from failing to reusing fits a reuse delay of d ms (TIME-WAIT began during the close)
 const fmt = (c?: Cell) => (!c ? 'not run' : c.reusedAfterMs !== undefined ? `reused after ${c.reusedAfterMs} ms` : `no reuse (${[...new Set(c.failures)].join('/') || '-'})`);
 export default defineLab({
   title: 'tcp_tw_reuse: when connect() may take a port still in TIME-WAIT',
