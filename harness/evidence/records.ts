@@ -76,8 +76,11 @@ export interface TableRecord {
   note?: string;
 }
 
-/** Version of this contract; 2 added `evidence` and `claims[].checks`, 3 `setup`, `captures` and `samples` (see results/README.md). */
-export const SCHEMA_VERSION = 3;
+/** Version of this contract; 2 added `evidence` and `claims[].checks`, 3 `setup`, `captures` and `samples`, 4 `ranOn` (see results/README.md). */
+export const SCHEMA_VERSION = 4;
+
+/** Where the kernel that ran a lab lives: the machine's own, or a guest under QEMU with KVM or emulated (TCG). */
+export type RanOn = 'host' | 'kvm' | 'emulated';
 
 export interface LabResult {
   schemaVersion: number;
@@ -88,6 +91,8 @@ export interface LabResult {
   outcome: Outcome;
   reason?: string;
   kernel: string;
+  /** the machine's own kernel, or a guest kernel under QEMU (kvm, or emulated by TCG: 5-20x slower) */
+  ranOn: RanOn;
   startedAt: string;
   durationMs: number;
   /** sysctls set inside the lab's sandbox, as read back after setting */

@@ -7,7 +7,7 @@ import { run } from './exec.ts';
 import { streamRun } from './stream.ts';
 import { setNamespace, unshareNamespace } from './ffi.ts';
 import { localHost, type Host } from './host.ts';
-import { readSysctl, writeSysctl } from './sysctl.ts';
+import { readSysctl, setUpSysctl } from './sysctl.ts';
 
 /** A network namespace the lab can put sockets in, run commands in and tune. */
 export interface Netns {
@@ -49,7 +49,7 @@ export function runnerNetns(ctx: Recorder, name = ctx.host.name): Netns {
     within: (fn) => fn(),
     readSysctl,
     async sysctl(sysctl, value) {
-      return record(ctx, ns, sysctl, writeSysctl(sysctl, value));
+      return record(ctx, ns, sysctl, setUpSysctl(sysctl, value));
     },
   };
   return ns;
@@ -88,7 +88,7 @@ export async function createNetns(ctx: Recorder, name: string): Promise<Netns> {
     within,
     readSysctl: (sysctl) => within(() => readSysctl(sysctl)),
     async sysctl(sysctl, value) {
-      return record(ctx, ns, sysctl, within(() => writeSysctl(sysctl, value)));
+      return record(ctx, ns, sysctl, within(() => setUpSysctl(sysctl, value)));
     },
   };
   await host.exec('ip', ['link', 'set', 'lo', 'up']);

@@ -8,7 +8,7 @@ import type { Recorder } from '../kernel/recorder.ts';
 import { counterDelta, formatDelta, readCounters, RESET_COUNTERS, type Counters } from '../kernel/counters.ts';
 import { runCells, type Axes, type CellOf, type CellResult, type MatrixOptions } from './matrix.ts';
 import { formatRecord, type SockRecord, type SsState } from '../evidence/ss.ts';
-import { writeSysctl } from '../kernel/sysctl.ts';
+import { setUpSysctl } from '../kernel/sysctl.ts';
 import { until } from '../kernel/wait.ts';
 import { CaptureSet } from '../kernel/capture.ts';
 import { readFile } from 'node:fs/promises';
@@ -240,7 +240,7 @@ export class LabContext implements Recorder {
 
   /** Set a sysctl inside this lab's own network namespace and record the value read back. */
   async sysctl(name: string, value: string): Promise<string> {
-    const read = writeSysctl(name, value);
+    const read = setUpSysctl(name, value);
     this.sysctls[name] = read;
     this.event('sysctl', `${name} = ${read}`, { name, value: read });
     return read;

@@ -7,7 +7,7 @@ import { which } from '../kernel/exec.ts';
 import type { Host } from '../kernel/host.ts';
 import type { LabDefinition } from './define.ts';
 import { judgeEvidence } from './verdicts.ts';
-import { SCHEMA_VERSION, type LabResult, type Outcome } from '../evidence/records.ts';
+import { SCHEMA_VERSION, type LabResult, type Outcome, type RanOn } from '../evidence/records.ts';
 
 /** How long an interrupted lab's run() may take to stop before its teardown runs anyway. */
 const RUN_SETTLE_MS = 500;
@@ -15,6 +15,12 @@ const RUN_SETTLE_MS = 500;
 /** The kernel this run observed, as `uname -srm` would print it. */
 export function kernelName(): string {
   return `${os.type()} ${os.release()} ${os.machine()}`;
+}
+
+/** Where this kernel runs: a guest's init sets TCP_LAB_RAN_ON (kvm or emulated); anything else is the host. */
+export function ranOn(): RanOn {
+  const v = process.env.TCP_LAB_RAN_ON;
+  return v === 'kvm' || v === 'emulated' ? v : 'host';
 }
 
 /** Run `def` with validated options; teardown always runs; never throws (errors become outcome "error"). */
@@ -86,6 +92,7 @@ export async function executeLab(
     outcome,
     ...(reason ? { reason } : {}),
     kernel: kernelName(),
+    ranOn: ranOn(),
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
     sysctls: ctx.sysctls,

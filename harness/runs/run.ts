@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readPcap, type PcapFrame } from '../evidence/packets-pcap.ts';
 import type { LabMessage } from '../lab/context.ts';
-import { kernelName } from '../lab/execute.ts';
+import { kernelName, ranOn } from '../lab/execute.ts';
 import { parseOptions } from '../lab/options.ts';
 import { judgeEvidence } from '../lab/verdicts.ts';
 import { SCHEMA_VERSION } from '../evidence/records.ts';
@@ -82,6 +82,7 @@ export async function runLab(req: RunLabRequest): Promise<LabResult> {
     outcome: 'error',
     reason,
     kernel: kernelName(),
+    ranOn: ranOn(),
     startedAt: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
     sysctls: {},

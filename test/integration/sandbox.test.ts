@@ -95,4 +95,15 @@ describe('a lab that cannot run here', () => {
     expect(r.claims.map((c) => c.verdict)).toEqual(['inconclusive']);
     expect(r.claims[0].observed).toMatch(/was skipped/);
   });
+
+  it('is skipped, not an error, when the kernel lacks a sysctl its set-up writes', async () => {
+    const { entryOf } = await import('../../harness/runs/registry.ts');
+    const { runLab } = await import('../../harness/runs/run.ts');
+    const def = await entryOf(fileURLToPath(new URL('../fixtures/labs/sysctl-missing.ts', import.meta.url)));
+    const r = await runLab({ lab: def });
+    expect(r.outcome).toBe('skipped');
+    expect(r.reason).toMatch(/^this kernel \(\S+\) has no net\.ipv4\.tcplab_no_such_knob, which the lab sets$/);
+    expect(r.claims.map((c) => c.verdict)).toEqual(['inconclusive']);
+    expect(r.claims[0].observed).toMatch(/has no net\.ipv4\.tcplab_no_such_knob/);
+  });
 });

@@ -104,7 +104,7 @@ describe('lab CLI', () => {
     expect(readdirSync(path.join(results, run)).sort()).toEqual(['README.md', 'report.html', 'run.json', 'time-wait-restart']);
     expect(readdirSync(path.join(results, run, 'time-wait-restart')).sort()).toEqual(['capture-sandbox.pcap', 'ladder-sandbox.svg', 'result.json', 'snapshots', 'writeup.md']);
     expect(out.length).toBeGreaterThan(65536); // more than one pipe buffer: not cut at 64 KiB
-    expect(r).toMatchObject({ lab: 'time-wait-restart', schemaVersion: 3 });
+    expect(r).toMatchObject({ lab: 'time-wait-restart', schemaVersion: 4, ranOn: 'host' });
   });
 
   it('global options that yargs would bend are refused: --results-dir twice or empty, --json=maybe', async () => {

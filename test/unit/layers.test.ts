@@ -1,4 +1,4 @@
-// The harness is layered: kernel access → evidence → actors → lab API → runs → report → results → cli.
+// The harness is layered: kernel access → evidence → actors → lab API → runs → guest → report → results → cli.
 // Imports point down only (a module may import its own layer or lower ones), no cycles, no file over 250
 // lines, and labs import nothing from the harness but its one door, harness/index.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const LAYERS = ['base', 'build', 'kernel', 'evidence', 'actors', 'lab', 'runs', 'report', 'results', 'cli', 'index'];
+const LAYERS = ['base', 'build', 'kernel', 'evidence', 'actors', 'lab', 'runs', 'guest', 'report', 'results', 'cli', 'index'];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -14,11 +14,12 @@ import { assertContract } from '../schema.ts';
 
 const sockets = parseSs(readFileSync(new URL('../fixtures/ss-tanoH-mixed.txt', import.meta.url), 'utf8'));
 const result: LabResult = {
-  schemaVersion: 3,
+  schemaVersion: 4,
   lab: 'demo',
   title: 'Demo lab',
   outcome: 'ran',
   kernel: 'Linux 6.18.0 x86_64',
+  ranOn: 'host',
   startedAt: '2026-11-21T09:00:00.000Z',
   durationMs: 42,
   sysctls: { 'net.ipv4.tcp_fin_timeout': '3' },

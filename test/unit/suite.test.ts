@@ -17,7 +17,7 @@ function claim(id: string, verdict: ClaimResult['verdict'], saw?: number): Claim
 }
 
 function result(lab: string, outcome: LabResult['outcome'], claims: ClaimResult[], reason?: string): LabResult {
-  return { schemaVersion: 3, lab, title: lab, outcome, ...(reason ? { reason } : {}), kernel: 'Linux 6.1 x86_64', startedAt: '2026-12-01T08:00:00.000Z', durationMs: 1234, sysctls: {}, options: {}, claims, snapshots: [], events: [], tables: [] };
+  return { schemaVersion: 4, lab, title: lab, outcome, ...(reason ? { reason } : {}), kernel: 'Linux 6.1 x86_64', ranOn: 'host', startedAt: '2026-12-01T08:00:00.000Z', durationMs: 1234, sysctls: {}, options: {}, claims, snapshots: [], events: [], tables: [] };
 }
 
 describe('CI reporters', () => {
