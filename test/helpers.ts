@@ -1,6 +1,6 @@
 // Shared by the integration tests: run a lab for real and read its evidence back out of the result.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { filterSockets, type SockFilter } from '../harness/evidence/census.ts';
@@ -12,19 +12,18 @@ import { assertContract } from './schema.ts';
 export async function runForTest(lab: string, options: Record<string, unknown> = {}, o: { capture?: boolean } = {}): Promise<LabResult> {
   const output: string[] = [];
   let pid: number | undefined;
-  const captureDir = o.capture ? captureFolder() : undefined;
-  const result = await runLab({ lab, options, ...(captureDir ? { captureDir } : {}), onOutput: (l) => output.push(l), onSpawn: (p) => (pid = p) });
+  // the pcaps are read inside the lab (its evidence and result hold what they showed): the folder goes with the run
+  const captureDir = o.capture ? mkdtempSync(path.join(tmpdir(), 'tcplab-test-capture-')) : undefined;
+  let result: LabResult;
+  try {
+    result = await runLab({ lab, options, ...(captureDir ? { captureDir } : {}), onOutput: (l) => output.push(l), onSpawn: (p) => (pid = p) });
+  } finally {
+    if (captureDir) rmSync(captureDir, { recursive: true, force: true });
+  }
   if (result.outcome === 'error') throw new Error(`lab ${lab} ended in error: ${result.reason}\n${output.join('\n')}`);
   if (pid !== undefined) await expectGone(pid);
   assertContract(result);
   return result;
-}
-
-/** A folder for a test run's pcaps, removed when the test process exits. */
-function captureFolder(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tcplab-test-capture-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** The snapshot with this label (throws if the lab did not record it). */
@@ -91,12 +90,10 @@ function isTsxService(pid: number): boolean {
 
 /** Every process still in the given network namespace (empty once the namespace is gone). */
 export function processesInNetns(ns: string, opts: { ignoreTsxService?: boolean } = {}): number[] {
-  const out = execFileSync('sh', ['-c', 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(readlink $p/ns/net 2>/dev/null)"; done'], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(([, n]) => n === ns)
-    .map(([p]) => Number(p))
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((p) => netnsOf(p) === ns)
     .filter((p) => !exited(p))
     .filter((p) => !(opts.ignoreTsxService && isTsxService(p)));
 }

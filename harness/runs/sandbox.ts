@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { toolPath, which } from '../kernel/exec.ts';
-import { builtRunner } from '../build/active.ts';
+import { runnerBuild } from '../build/active.ts';
 import type { RunnerJob } from './runner.ts';
 
 const SETUP_HINT = "run 'scripts/setup.sh' (as root) or 'sudo apt-get install iproute2 util-linux'";
@@ -75,15 +75,22 @@ function runnerTmpdir(): string {
  * (PR_SET_PDEATHSIG in runner.ts).
  */
 export function spawnRunner(job: RunnerJob): ChildProcess {
-  // prebuilt (npm run lab): plain node runs the runner's bundle; otherwise tsx runs it from source
-  const runner = builtRunner(job.module);
+  // prebuilt (npm run lab, or a build the tests name): plain node runs the runner's bundle; otherwise tsx runs it from source
+  const built = runnerBuild(job.module);
   return spawn(
     'unshare',
-    ['--user', '--map-root-user', '--net', '--', process.execPath, ...(runner ? [runner] : ['--import', TSX_LOADER, RUNNER]), JSON.stringify(job)],
+    ['--user', '--map-root-user', '--net', '--', process.execPath, ...(built ? [built.script] : ['--import', TSX_LOADER, RUNNER]), JSON.stringify(job)],
     {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
-      env: { ...process.env, TMPDIR: runnerTmpdir(), PATH: toolPath(), TCP_LAB_PARENT_PID: String(process.pid), TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net') },
+      env: {
+        ...process.env,
+        ...(built ? { TCP_LAB_BUILD: built.build } : {}),
+        TMPDIR: runnerTmpdir(),
+        PATH: toolPath(),
+        TCP_LAB_PARENT_PID: String(process.pid),
+        TCP_LAB_HOST_NETNS: readlinkSync('/proc/self/ns/net'),
+      },
     },
   );
 }

@@ -4,14 +4,20 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { readManifest } from '../../harness/build/build.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+// The CLI as `npm run lab` starts it: the prebuilt harness (scripts/lab.mjs imports its cli.mjs with TCP_LAB_BUILD
+// set), made once for the test run by test/setup-builds.ts; through tsx from the sources if that build failed.
+const BUILD = inject('tcpLabBuilds').labs;
+const CLI = BUILD ? [path.join(BUILD, readManifest(BUILD)!.cli)] : ['--import', 'tsx', 'harness/cli/main.ts'];
+
 function cli(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = [...wrap, process.execPath, '--import', 'tsx', 'harness/cli/main.ts', ...args];
+  const argv = [...wrap, process.execPath, ...CLI, ...args];
   return new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    execFile(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, ...(BUILD ? { TCP_LAB_BUILD: BUILD } : {}), ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

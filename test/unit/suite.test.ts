@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { readManifest } from '../../harness/build/build.mjs';
 import type { ClaimResult, LabResult } from '../../harness/evidence/records.ts';
 import { toJunit, toTap } from '../../harness/report/ci.ts';
 import { stability, stabilityText, verdictSummary } from '../../harness/report/suite.ts';
@@ -67,9 +68,13 @@ describe('stability over repeats', () => {
   });
 });
 
+// the CLI as scripts/lab.mjs starts it: the prebuilt harness made by test/setup-builds.ts (tsx when there is none)
+const BUILD = inject('tcpLabBuilds').labs;
+const CLI = BUILD ? [path.join(BUILD, readManifest(BUILD)!.cli)] : ['--import', 'tsx', 'harness/cli/main.ts'];
+
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'harness/cli/main.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...(BUILD ? { TCP_LAB_BUILD: BUILD } : {}) } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
