@@ -38,16 +38,16 @@ export default defineLab({
       if (m.type === 'error') emfile = m;
       else { accepted++; c.end(); } // the client half-closes: the server socket goes to CLOSE-WAIT
     }
-    const leak = (s: SnapshotRecord) => ((cw) => ({ closeWait: cw.length, held: cw.filter((x) => x.users?.some((u) => u.pid === srv.pid)).length, timers: cw.filter((x) => x.timer).length }))(filterSockets(s.sockets, { localPort: port, state: 'CLOSE-WAIT' }));
-    const cw = (xs: SnapshotRecord['sockets']) => filterSockets(xs, { localPort: port, state: 'CLOSE-WAIT' }).length;
-    const full = await ctx.waitSs(`${accepted} CLOSE-WAIT on :${port}`, (xs) => cw(xs) >= accepted, { label: 'leak full', processes: true, focus: { localPort: port } });
+    const [mine, cw] = [{ localPort: port, state: 'CLOSE-WAIT' } as const, (xs: SnapshotRecord['sockets']) => filterSockets(xs, mine).length]; // the waits' filter: ss reads only these
+    const leak = (s: SnapshotRecord) => ((cw) => ({ closeWait: cw.length, held: cw.filter((x) => x.users?.some((u) => u.pid === srv.pid)).length, timers: cw.filter((x) => x.timer).length }))(filterSockets(s.sockets, mine));
+    const full = await ctx.waitSs(`${accepted} CLOSE-WAIT on :${port}`, (xs) => cw(xs) >= accepted, { label: 'leak full', processes: true, filter: mine, focus: { localPort: port } });
     ctx.step(`tcp_fin_timeout = ${finTimeout} s; watch the leak for ${o.wait} s (ends early if a CLOSE-WAIT socket goes away)`);
     const t0 = ctx.elapsedMs();
-    const later = await ctx.waitSs(`a ${o.wait} s watch`, (xs) => ctx.elapsedMs() - t0 >= o.wait * 1000 || cw(xs) < accepted, { intervalMs: 200, timeoutMs: o.wait * 1000 + 3000, label: 'leak after the watch', processes: true, focus: { localPort: port }, progress: (ms) => `watching CLOSE-WAIT: ${(ms / 1000).toFixed(0)} / ${o.wait} s` });
+    const later = await ctx.waitSs(`a ${o.wait} s watch`, (xs) => ctx.elapsedMs() - t0 >= o.wait * 1000 || cw(xs) < accepted, { intervalMs: 200, timeoutMs: o.wait * 1000 + 3000, label: 'leak after the watch', processes: true, filter: mine, focus: { localPort: port }, progress: (ms) => `watching CLOSE-WAIT: ${(ms / 1000).toFixed(0)} / ${o.wait} s` });
     ctx.step('tell the server to close() its sockets, then connect once more');
     const from = srv.messages.length; srv.send('close');
     const closed = await srv.next('closed', (m) => m.type === 'closed', { from });
-    await ctx.waitSs(`no CLOSE-WAIT left on :${port}`, (xs) => cw(xs) === 0, { timeoutMs: 3000 }).catch((e: unknown) => { if (!(e instanceof WaitTimeout)) throw e; });
+    await ctx.waitSs(`no CLOSE-WAIT left on :${port}`, (xs) => cw(xs) === 0, { timeoutMs: 3000, filter: mine }).catch((e: unknown) => { if (!(e instanceof WaitTimeout)) throw e; });
     const [from2, again] = [srv.messages.length, await connect(port, LOOPBACK)];
     ctx.defer(() => again.destroy());
     const next = await srv.next('accept of a new connection after close()', (m) => m.type === 'accepted' || m.type === 'error', { from: from2, timeoutMs: 3000 }).catch((e: unknown) => { if (e instanceof WaitTimeout) return { type: 'none' } as HelperMessage; throw e; });

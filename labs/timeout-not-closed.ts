@@ -5,12 +5,12 @@ export default defineLab({
   title: 'A send/recv timeout does not close a connection; retransmission and keepalive timeouts do',
   seconds: 5,
   setup:
-    "Two actor processes. First the application's timeouts: Node's socket.setTimeout, a blocking recv(2) with " +
-    'SO_RCVTIMEO and blocking send(2) calls with SO_SNDTIMEO to a peer that does not read; ss shows both ends ' +
-    'afterwards and the connection is used again. Then the server goes silent (an nftables rule in the sandbox drops ' +
-    'everything it sends) and three connections are left to the kernel: unacknowledged data with TCP_USER_TIMEOUT, ' +
-    'unacknowledged data under a shortened tcp_retries2, and an idle one with keepalive. The timers ss shows, the ' +
-    'errno each dies with and how long it took are recorded.',
+    'A server and two client actor processes. On one port the server goes silent (an nftables rule in the sandbox ' +
+    'drops everything it sends from there) and three connections are left to the kernel: unacknowledged data with ' +
+    'TCP_USER_TIMEOUT, unacknowledged data under a shortened tcp_retries2, and an idle one with keepalive; the timers ' +
+    "ss shows, the errno each dies with and how long it took are recorded. Meanwhile, on another port, the application's " +
+    "timeouts: Node's socket.setTimeout, a blocking recv(2) with SO_RCVTIMEO and blocking send(2) calls with " +
+    'SO_SNDTIMEO to a peer that does not read; ss shows both ends afterwards and the connection is used again.',
   claims: {
     'send-recv-timeout-closes': [A002, 'If a send or a recv on a connection times out, the connection goes straight to CLOSED.'],
     'kernel-timeout-closes': [A002, "Read as the kernel's own timeouts: when the peer stops answering, the retransmission or keepalive timeout takes the connection straight to CLOSED."],
@@ -25,12 +25,26 @@ export default defineLab({
     'keepalive-count': int(1, 5, 2, 'TCP_KEEPCNT of the idle connection: unanswered probes before it is dropped', 'probes'),
   },
   async run(ctx, o) {
-    const [server, client] = await startActors(ctx, ['server', 'client']);
-    const port = ctx.port();
-    await server.listen(port, { allowHalfOpen: true });
-    const open = async (read = false) => { const c = await client.connect(port, { read }); return { c, s: await server.accepted(c.localPort), end: endsOf(c.localPort, port) }; };
+    const [[server, client, quiet], port, silentPort] = [await startActors(ctx, ['server', 'client', 'timer-client']), ctx.port(), ctx.port()];
+    for (const p of [port, silentPort]) await server.listen(p, { allowHalfOpen: true });
+    const open = async (read = false, who = client, p = port) => { const c = await who.connect(p, { read }); return { c, s: await server.accepted(c.localPort), end: endsOf(c.localPort, p) }; };
+    ctx.step(`kernel timeouts: tcp_retries2 = ${o.retries2}, then the server goes silent on :${silentPort} (the application timeouts run meanwhile)`);
+    await ctx.sysctl('net.ipv4.tcp_retries2', String(o.retries2));
+    const faults = await Faults.open(ctx);
+    const [d1, d2, d3] = [await open(true, quiet, silentPort), await open(true, quiet, silentPort), await open(true, quiet, silentPort)];
+    const ut = await quiet.request<number>({ op: 'sockopt', conn: d1.c.conn, level: IPPROTO_TCP, name: TCP_USER_TIMEOUT, value: o['user-timeout-ms'] });
+    const ka = await quiet.request<Record<string, number>>({ op: 'keepalive', conn: d3.c.conn, idle: o['keepalive-idle'], interval: o['keepalive-interval'], count: o['keepalive-count'] });
+    const hows = [`TCP_USER_TIMEOUT ${ut} ms`, `tcp_retries2 = ${o.retries2}`, `keepalive ${ka.idle}/${ka.interval}/${ka.count}`];
+    const silence = await faults.drop({ kind: 'all', fromPort: silentPort }, 'the server goes silent: nothing it sends reaches the client');
+    const t0 = ctx.elapsedMs();
+    for (const d of [d1, d2]) await quiet.request({ op: 'write', conn: d.c.conn, bytes: 1000 });
+    const limit = Math.max(o['user-timeout-ms'], 200 * 2 ** (o.retries2 + 1), (ka.idle + ka.interval * ka.count) * 1000) + 10_000; // the longest setting, with room
+    const errorsP = ctx.sampleWhile('the kernel timeouts', () => Promise.all([d1, d2, d3].map((d) => quiet.waitEvent('error', d.c.conn, limit).then((e) => ({ code: e.code, tookMs: ctx.elapsedMs() - t0 })))));
+    errorsP.catch(() => {}); // awaited after the application timeouts, which run meanwhile on their own port and actor
+    const timers = await ctx.waitSs('retransmit timers on the connections with data, keepalive on the idle one', (xs) =>
+      [d1, d2].every((d) => (endIn(xs, d.end.client)?.timer?.retransmits ?? 0) >= 1) && endIn(xs, d3.end.client)?.timer?.name === 'keepalive', { label: 'silent: the client retransmits and keeps alive', filter: { peerPort: silentPort } });
     const ms = o['app-timeout-ms'];
-    ctx.step(`application timeouts of ${ms} ms: socket.setTimeout, recv(2) with SO_RCVTIMEO, send(2) with SO_SNDTIMEO`);
+    ctx.step(`meanwhile, application timeouts of ${ms} ms on :${port}: socket.setTimeout, recv(2) with SO_RCVTIMEO, send(2) with SO_SNDTIMEO`);
     const [a1, a2, a3] = [await open(), await open(), await open()];
     await client.request({ op: 'idleTimeout', conn: a1.c.conn, ms });
     const recvP = client.request<SyscallResult>({ op: 'blockingRecv', conn: a2.c.conn, timeoutMs: ms }, ms + 5000);
@@ -43,29 +57,17 @@ export default defineLab({
       let afterwards = `Send-Q ${endIn(snap, x.end.client)?.sendQ} bytes still queued`;
       if (x !== a3) { // the server sends 10 bytes: does the client still receive them?
         await server.syswrite(x.s.conn, 10);
-        await ctx.waitSs(`10 bytes at the client :${x.c.localPort}`, (xs) => endIn(xs, x.end.client)?.recvQ === 10);
+        await ctx.waitSs(`10 bytes at the client :${x.c.localPort}`, (xs) => endIn(xs, x.end.client)?.recvQ === 10, { filter: { localPort: x.c.localPort } });
         afterwards = `client recv(2) afterwards: ${formatResult(await client.sysread(x.c.conn, 10))}`;
       }
       app.push({ name, returned, client: stateIn(snap, x.end.client), server: stateIn(snap, x.end.server), afterwards });
     }
     for (const x of [a1, a2, a3]) await client.request({ op: 'reset', conn: x.c.conn });
-    ctx.step(`kernel timeouts: tcp_retries2 = ${o.retries2}, then the server goes silent`);
-    await ctx.sysctl('net.ipv4.tcp_retries2', String(o.retries2));
-    const faults = await Faults.open(ctx);
-    const [d1, d2, d3] = [await open(true), await open(true), await open(true)];
-    const ut = await client.request<number>({ op: 'sockopt', conn: d1.c.conn, level: IPPROTO_TCP, name: TCP_USER_TIMEOUT, value: o['user-timeout-ms'] });
-    const ka = await client.request<Record<string, number>>({ op: 'keepalive', conn: d3.c.conn, idle: o['keepalive-idle'], interval: o['keepalive-interval'], count: o['keepalive-count'] });
-    const hows = [`TCP_USER_TIMEOUT ${ut} ms`, `tcp_retries2 = ${o.retries2}`, `keepalive ${ka.idle}/${ka.interval}/${ka.count}`];
-    const silence = await faults.drop({ kind: 'all', fromPort: port }, 'the server goes silent: nothing it sends reaches the client');
-    const t0 = ctx.elapsedMs();
-    for (const d of [d1, d2]) await client.request({ op: 'write', conn: d.c.conn, bytes: 1000 });
-    const timers = await ctx.waitSs('retransmit timers on the connections with data, keepalive on the idle one', (xs) =>
-      [d1, d2].every((d) => (endIn(xs, d.end.client)?.timer?.retransmits ?? 0) >= 1) && endIn(xs, d3.end.client)?.timer?.name === 'keepalive', { label: 'silent: the client retransmits and keeps alive' });
-    const limit = Math.max(o['user-timeout-ms'], 200 * 2 ** (o.retries2 + 1), (ka.idle + ka.interval * ka.count) * 1000) + 10_000; // the longest setting, with room
-    const errors = await ctx.sampleWhile('the kernel timeouts', () => Promise.all([d1, d2, d3].map((d) => client.waitEvent('error', d.c.conn, limit).then((e) => ({ code: e.code, tookMs: ctx.elapsedMs() - t0 })))));
+    ctx.step('the kernel timeouts run out');
+    const errors = await errorsP;
     const after = await ctx.snapshot('after the kernel timeouts');
     await faults.lift(silence, 'the server may speak again');
-    checkActors([server, client]);
+    checkActors([server, client, quiet]);
     return {
       app: app.map((a) => ({ ...a, timedOut: a.returned.includes('EAGAIN') || a.returned.includes('timeout') })),
       silent: [d1, d2, d3].map((d, i) => ({ how: hows[i], timer: endIn(timers, d.end.client)?.timer?.raw, ...errors[i], client: stateIn(after, d.end.client), server: stateIn(after, d.end.server) })),

@@ -43,6 +43,14 @@ await yargs(hideBin(process.argv))
   .command('memory [lab..]', 'peak memory of `npm run lab <lab>` (the largest process and the whole tree) against bare Node', (y) =>
     runs(y, 3).positional('lab', { type: 'string', array: true, describe: "labs ('all': the whole suite in one run; default kernel-defaults and server-close-pileup)" }),
   (a) => void (chosen = async () => (await import('./bench/memory.ts')).memoryBench({ labs: (a.lab as string[] | undefined) ?? [], runs: a.runs as number })))
+  .command('stability [lab..]', 'every lab (or those named) N times through npm run lab --repeat, with busy loops beside it: does each claim get one verdict in all runs?', (y) =>
+    y.option('runs', { type: 'number', default: 20, describe: 'runs of each lab', coerce: whole('runs', 1, 100) })
+      .positional('lab', { type: 'string', array: true, describe: "labs to run ('all' or none: every lab)" })
+      .option('busy', { type: 'number', default: 2, describe: 'busy loops (processes spinning for (;;) {}) running beside the labs', coerce: whole('busy', 0, 16) })
+      .option('jobs', { type: 'number', describe: 'passed on to npm run lab --jobs', coerce: whole('jobs', 1, 64) })
+      .option('capture', { type: 'boolean', default: true, describe: 'packet capture in the labs (--no-capture: none)' })
+      .option('keep', { type: 'boolean', default: false, describe: 'keep the run folder (with stability.md) instead of removing it' }),
+  (a) => void (chosen = async () => (await import('./bench/stability.ts')).stabilityBench({ labs: (a.lab as string[] | undefined) ?? [], runs: a.runs as number, busy: a.busy as number, jobs: a.jobs as number | undefined, capture: !!a.capture, keep: !!a.keep })))
   .demandCommand(1, 'name what to measure (see --help)')
   .strict()
   .version(false)

@@ -1,6 +1,7 @@
 // The result contract (results/<run-id>/<lab>/result.json): plain JSON-serialisable data only.
 // Documented in results/README.md and harness/result.schema.json; scripts and tests read it.
-import type { SockRecord } from './ss.ts';
+import type { SockRecord, SsState } from './ss.ts';
+import type { SockFilter } from './census.ts';
 import type { CaptureRecord } from '../kernel/capture.ts';
 
 export type { CaptureRecord };
@@ -43,7 +44,16 @@ export interface SnapshotRecord {
   host: string;
   /** ms since the lab started */
   atMs: number;
+  /** every socket ss printed; in a compact snapshot (one with `total`) only the ones that matter */
   sockets: SockRecord[];
+  /** which sockets matter (the wait's filter or focus); result.json keeps it in compact snapshots only */
+  focus?: SockFilter;
+  /** compact snapshots (result.json, over COMPACT_OVER sockets): how many sockets ss printed */
+  total?: number;
+  /** compact snapshots: sockets per state over all `total` of them */
+  counts?: Partial<Record<SsState, number>>;
+  /** compact snapshots: the file with every line, relative to result.json (snapshots/NN-host-label.txt) */
+  file?: string;
 }
 
 export interface EventRecord {

@@ -1,21 +1,46 @@
 // Polling waits with a deadline: every wait says what it waited for and what it last saw when it gives up.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, WaitTimeout } from '../errors.ts';
 
 /** how much of the last observation a timeout message quotes */
 const MAX_SEEN = 1500;
+/** the default ms between probes; the first probes come sooner (1, 2, 4, 8 ms) */
+export const DEFAULT_INTERVAL_MS = 10;
 
 export interface UntilOptions<L> {
   /** what we are waiting for, for the timeout message: "TIME-WAIT on port 9000" */
   what: string;
   timeoutMs: number;
+  /**
+   * ms between probes. Without it: 1, 2, 4, 8, then every 10 ms, so a wait for something that is a
+   * millisecond away (a message, a state the kernel reaches at once) does not sleep a whole 10 ms.
+   */
   intervalMs?: number;
   signal?: AbortSignal;
-  /** describe the last observation for the timeout message */
-  describe?: (last: L | undefined) => string;
+  /** describe the last observation for the timeout message (may read something more first) */
+  describe?: (last: L | undefined) => string | Promise<string>;
   /** called about every progressEveryMs with elapsed ms and the last observation (for live countdowns) */
   onProgress?: (elapsedMs: number, last: L | undefined) => void;
   progressEveryMs?: number;
+  /**
+   * Event-driven waits: subscribe to whatever can change the probe's answer (a message arriving); calling
+   * `notify` probes again at once instead of at the next interval. Returns the unsubscribe function.
+   */
+  wake?: (notify: () => void) => () => void;
+}
+
+/** Sleep `ms`, cut short by a notify from `wake` or an abort; resolves either way. */
+function pause(ms: number, nudge: { fire?: () => void }, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      nudge.fire = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    nudge.fire = done;
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -27,25 +52,35 @@ export async function until<T, L = T>(
   o: UntilOptions<L>,
 ): Promise<T> {
   const start = Date.now();
-  const interval = o.intervalMs ?? 10;
   let last: L | undefined;
   let nextProgress = start + (o.progressEveryMs ?? 1000);
-  for (;;) {
-    if (o.signal?.aborted) throw new Interrupted(`interrupted while waiting for ${o.what}`);
-    const r = await probe();
-    if (r.done) return r.value;
-    last = r.last;
-    const now = Date.now();
-    if (now - start >= o.timeoutMs) {
-      const seen = o.describe ? o.describe(last) : String(last);
-      // a wait over thousands of sockets would otherwise put all of them in one error message
-      const cut = seen.length > MAX_SEEN ? `${seen.slice(0, MAX_SEEN)}... (${seen.length - MAX_SEEN} more characters)` : seen;
-      throw new WaitTimeout(`no ${o.what} after ${now - start} ms; last seen: ${cut}`);
+  let backoff = 1;
+  // a notify that comes while the probe runs must not be lost: the next pause then ends at once
+  const nudge: { fire?: () => void; pending?: boolean } = {};
+  const unsubscribe = o.wake?.(() => (nudge.fire ? nudge.fire() : (nudge.pending = true)));
+  try {
+    for (;;) {
+      if (o.signal?.aborted) throw new Interrupted(`interrupted while waiting for ${o.what}`);
+      nudge.pending = false;
+      const r = await probe();
+      if (r.done) return r.value;
+      last = r.last;
+      const now = Date.now();
+      if (now - start >= o.timeoutMs) {
+        const seen = o.describe ? await o.describe(last) : String(last);
+        // a wait over thousands of sockets would otherwise put all of them in one error message
+        const cut = seen.length > MAX_SEEN ? `${seen.slice(0, MAX_SEEN)}... (${seen.length - MAX_SEEN} more characters)` : seen;
+        throw new WaitTimeout(`no ${o.what} after ${now - start} ms; last seen: ${cut}`);
+      }
+      if (o.onProgress && now >= nextProgress) {
+        o.onProgress(now - start, last);
+        nextProgress = now + (o.progressEveryMs ?? 1000);
+      }
+      const interval = o.intervalMs ?? Math.min(backoff, DEFAULT_INTERVAL_MS);
+      backoff *= 2;
+      if (!nudge.pending) await pause(Math.min(interval, Math.max(1, o.timeoutMs - (now - start))), nudge, o.signal);
     }
-    if (o.onProgress && now >= nextProgress) {
-      o.onProgress(now - start, last);
-      nextProgress = now + (o.progressEveryMs ?? 1000);
-    }
-    await sleep(Math.min(interval, Math.max(1, o.timeoutMs - (now - start))));
+  } finally {
+    unsubscribe?.();
   }
 }

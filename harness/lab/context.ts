@@ -1,20 +1,22 @@
 // The object a lab's run() receives: record steps, events, snapshots, verdicts and tables; wait on ss;
 // set sysctls inside the sandbox; register teardown. Everything recorded is plain data in the result.
-import { filterSockets, type SockFilter } from '../evidence/census.ts';
+import type { SockFilter } from '../evidence/census.ts';
 import type { Host } from '../kernel/host.ts';
 import { readSockets } from '../evidence/read.ts';
 import type { ClaimResult, EventRecord, SampleRecord, SnapshotRecord, TableRecord } from '../evidence/records.ts';
 import type { Recorder } from '../kernel/recorder.ts';
 import { counterDelta, formatDelta, readCounters, RESET_COUNTERS, type Counters } from '../kernel/counters.ts';
 import { runCells, type Axes, type CellOf, type CellResult, type MatrixOptions } from './matrix.ts';
-import { formatRecord, type SockRecord, type SsState } from '../evidence/ss.ts';
+import type { SockRecord, SsState } from '../evidence/ss.ts';
 import { setUpSysctl } from '../kernel/sysctl.ts';
-import { until } from '../kernel/wait.ts';
+import { waitForSockets, waitSs, type WaitSink, type WaitSocketsOptions, type WaitSsOptions } from './waits.ts';
 import { CaptureSet } from '../kernel/capture.ts';
 import { readFile } from 'node:fs/promises';
 import { readPcap } from '../evidence/packets-pcap.ts';
 import { decodeTcp, type Segment } from '../evidence/packets-decode.ts';
-import { sampleOf, sampleWhile, SAMPLE_EVERY_MS, type SampleWhileOptions } from './sampling.ts';
+import { sampleWhile, type SampleWhileOptions } from './sampling.ts';
+
+export type { WaitSocketsOptions, WaitSsOptions };
 
 /** Messages a running lab sends to whoever shows its progress (the CLI, a test). */
 export type LabMessage =
@@ -25,32 +27,10 @@ export type LabMessage =
 
 export interface SnapshotOptions {
   host?: Host;
-  /** which sockets matter for the live report (all are recorded) */
+  /** which sockets matter: for the live report, and what result.json keeps of a large snapshot (all are recorded) */
   focus?: SockFilter;
   /** also ask ss for the owning processes (-p) */
   processes?: boolean;
-}
-
-export interface WaitSsOptions {
-  timeoutMs?: number;
-  /** ms between reads (default 10); long waits on a kernel timer can read less often */
-  intervalMs?: number;
-  host?: Host;
-  /** record the read that satisfied the wait as a snapshot with this label */
-  label?: string;
-  /** which sockets matter for the live report of that snapshot */
-  focus?: SockFilter;
-  /** ask ss for the owning processes too (-p) */
-  processes?: boolean;
-  /** show a progress line about every second while waiting; a function may say more (e.g. the timer) */
-  progress?: boolean | ((elapsedMs: number, last: SockRecord[] | undefined) => string);
-  /** describe the last read for the timeout message (default: every socket, one per line) */
-  describe?: (last: SockRecord[] | undefined) => string;
-}
-
-export interface WaitSocketsOptions extends Omit<WaitSsOptions, 'describe'> {
-  /** at least this many matching sockets (default 1) */
-  count?: number;
 }
 
 /** First port ctx.port() hands out; every lab has its own namespace, so nothing else is on these ports. */
@@ -138,58 +118,36 @@ export class LabContext implements Recorder {
   }
 
   private recordSnapshot(label: string, host: Host, sockets: SockRecord[], focus?: SockFilter): SnapshotRecord {
-    const snap: SnapshotRecord = { label, host: host.name, atMs: this.elapsedMs(), sockets };
+    const snap: SnapshotRecord = { label, host: host.name, atMs: this.elapsedMs(), sockets, ...(focus ? { focus } : {}) };
     this.snapshots.push(snap);
     this.emit({ type: 'snapshot', snapshot: snap, ...(focus ? { focus } : {}) });
     return snap;
   }
 
-  /**
-   * The one ss poll: read ss until `ready(sockets)` holds, then return that very read as a snapshot
-   * (recorded in the result when labelled). Throws WaitTimeout naming `what` and the last read.
-   */
-  async waitSs(what: string, ready: (sockets: SockRecord[]) => boolean, o: WaitSsOptions = {}): Promise<SnapshotRecord> {
-    const host = o.host ?? this.host;
-    const progress = o.progress;
-    let lastSample = -Infinity;
-    const sockets = await until<SockRecord[], SockRecord[]>(
-      async () => {
-        const read = await readSockets(host, { processes: o.processes });
-        const done = ready(read);
-        // timer waits keep a thinned series of what ss saw (every read that ends the wait, else one per 200 ms)
-        if (progress && (done || this.elapsedMs() - lastSample >= SAMPLE_EVERY_MS)) {
-          lastSample = this.elapsedMs();
-          this.samples.push(sampleOf(read, lastSample, host.name, what));
-        }
-        return done ? { done: true, value: read } : { done: false, last: read };
-      },
-      {
-        what,
-        timeoutMs: o.timeoutMs ?? 2000,
-        intervalMs: o.intervalMs,
-        signal: this.signal,
-        describe: o.describe ?? ((last) => (last?.length ? last.map(formatRecord).join(' | ') : 'no sockets')),
-        onProgress: progress
-          ? (ms, last) => this.progress(typeof progress === 'function' ? progress(ms, last) : `waiting for ${what}: ${(ms / 1000).toFixed(0)} s`)
-          : undefined,
-      },
-    );
-    if (o.label) return this.recordSnapshot(o.label, host, sockets, o.focus);
-    return { label: what, host: host.name, atMs: this.elapsedMs(), sockets };
+  /** What the ss waits (waits.ts) record through. */
+  private get sink(): WaitSink {
+    return {
+      host: this.host,
+      signal: this.signal,
+      now: () => this.elapsedMs(),
+      sample: (s) => this.samples.push(s),
+      progress: (text) => this.progress(text),
+      record: (label, host, sockets, focus) => this.recordSnapshot(label, host, sockets, focus),
+    };
   }
 
-  /** Poll ss until at least `count` sockets match the filter; returns them (and records a snapshot if labelled). */
-  async waitForSockets(what: string, filter: SockFilter, o: WaitSocketsOptions = {}): Promise<SockRecord[]> {
-    const count = o.count ?? 1;
-    const snap = await this.waitSs(`${count > 1 ? `${count} x ` : ''}${what}`, (read) => filterSockets(read, filter).length >= count, {
-      ...o,
-      focus: o.focus ?? filter,
-      describe: (last) => {
-        const near = last ? filterSockets(last, { ...filter, state: undefined }) : [];
-        return near.length ? near.map(formatRecord).join(' | ') : 'no matching sockets';
-      },
-    });
-    return filterSockets(snap.sockets, filter);
+  /**
+   * The one ss poll: read ss until `ready(sockets)` holds, then return that very read as a snapshot
+   * (recorded in the result when labelled). With `filter`, polls read only those sockets (waits.ts).
+   * Throws WaitTimeout naming `what` and the last read.
+   */
+  waitSs(what: string, ready: (sockets: SockRecord[]) => boolean, o: WaitSsOptions = {}): Promise<SnapshotRecord> {
+    return waitSs(this.sink, what, ready, o);
+  }
+
+  /** Poll ss until at least `count` sockets match the filter (reading only those); returns them (and records a snapshot if labelled). */
+  waitForSockets(what: string, filter: SockFilter, o: WaitSocketsOptions = {}): Promise<SockRecord[]> {
+    return waitForSockets(this.sink, what, filter, o);
   }
 
   /**

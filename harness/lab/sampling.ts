@@ -1,6 +1,7 @@
 // Samples for the state timeline: ss reads reduced to sockets per state and timer ranges, taken during the waits
 // that show progress (context.ts) and, with sampleWhile, on a schedule while a lab churns or waits on events.
-import { readSockets } from '../evidence/read.ts';
+import type { SockFilter } from '../evidence/census.ts';
+import { readOptionsFor, readSockets } from '../evidence/read.ts';
 import type { SampleRecord } from '../evidence/records.ts';
 import type { SockRecord } from '../evidence/ss.ts';
 import type { Host } from '../kernel/host.ts';
@@ -29,6 +30,11 @@ export interface SampleWhileOptions {
   hosts?: Host[];
   /** ms between reads of one host (default SAMPLE_EVERY_MS) */
   everyMs?: number;
+  /**
+   * count only these sockets (ss's kernel-side filter: with thousands of sockets present a read of a few costs a
+   * fraction of a full one); say so in `what`, since the timeline then shows only them. Default: every socket.
+   */
+  filter?: SockFilter;
 }
 
 interface Sink {
@@ -41,10 +47,11 @@ interface Sink {
 export async function sampleWhile<T>(what: string, fn: () => Promise<T>, o: SampleWhileOptions, sink: Sink): Promise<T> {
   const every = o.everyMs ?? SAMPLE_EVERY_MS;
   const hosts = o.hosts ?? [];
+  const narrow = o.filter ? readOptionsFor(o.filter) : {};
   const read = async () => {
     for (const h of hosts) {
       const at = sink.now();
-      sink.push(sampleOf(await readSockets(h), at, h.name, what));
+      sink.push(sampleOf(await readSockets(h, narrow), at, h.name, what));
     }
   };
   let stop = false;

@@ -2,6 +2,7 @@
 // per endpoint, a compressed time axis (rows for segments, breaks for long idle gaps), state bands from ss
 // snapshots, and which segments a drop rule active at that moment matched.
 import type { SnapshotRecord } from '../evidence/records.ts';
+import { isCompact } from '../evidence/compact.ts';
 import { connections, endpointName, type Connection, type FlowSegment, type Segment } from '../evidence/packets.ts';
 import { parseEndpoint } from '../evidence/ss.ts';
 import { GONE } from './svg.ts';
@@ -147,6 +148,8 @@ function bandsOf(lane: Lane, li: number, snapshots: readonly SnapshotRecord[], y
     const close = (y1: number) => { if (cur && y1 > cur.y0) out.push({ lane: li, track: ti, ...cur, y1 }); };
     for (const s of mine) {
       const sock = find(s, peer);
+      // a compact snapshot (result.json of a large one) keeps only some sockets: not finding one says nothing
+      if (!sock && isCompact(s)) continue;
       if (sock) seen = true;
       const state = sock ? sock.state : seen ? GONE : undefined;
       const y = yOf.get(s)!;

@@ -1,7 +1,8 @@
 // A lab result read as a story, once, for both of its renderings (writeup.md and report.html): the set-up
 // facts, the steps with what happened during each, excerpts of long snapshots, sysctls summed up, and
 // the ss reads during waits. (What each verdict means is meaning.ts.)
-import { census, diffSockets, formatCensus, RFC_NAME } from '../evidence/census.ts';
+import { diffSockets, formatCensus, RFC_NAME } from '../evidence/census.ts';
+import { isCompact, snapshotCounts, snapshotTotal } from '../evidence/compact.ts';
 import type { EventRecord, LabResult, SampleRecord, SnapshotRecord } from '../evidence/records.ts';
 import { formatRecord, type SsState } from '../evidence/ss.ts';
 
@@ -35,13 +36,16 @@ export function snapshotFile(index: number, s: Pick<SnapshotRecord, 'host' | 'la
 
 /** "CLOSE-WAIT 38, LISTEN 1 (CLOSE_WAIT 38, LISTEN 1)": ss's names, then the articles' (RFC) names. */
 export function censusLine(s: SnapshotRecord): string {
-  const counts = census(s.sockets);
-  const rfc = Object.entries(counts).map(([k, v]) => `${RFC_NAME[k as SsState]} ${v}`).join(', ');
+  const counts = snapshotCounts(s);
+  // in formatCensus's order (most first, then by name), so a compact snapshot reads as its whole one would
+  const rfc = Object.entries(counts).sort((x, y) => (y[1] ?? 0) - (x[1] ?? 0) || x[0].localeCompare(y[0])).map(([k, v]) => `${RFC_NAME[k as SsState]} ${v}`).join(', ');
   return `${formatCensus(counts)}${rfc ? ` (${rfc})` : ''}`;
 }
 
 /** "since «label»: 2 new, 1 gone, ESTAB → TIME-WAIT ×3" (what changed between two snapshots of one host). */
 export function changeLine(prev: SnapshotRecord, s: SnapshotRecord): string {
+  // a compact snapshot has only some of its sockets: compare the counts per state instead
+  if (isCompact(prev) || isCompact(s)) return `since "${prev.label}": ${countChange(snapshotCounts(prev), snapshotCounts(s))}`;
   const d = diffSockets(prev.sockets, s.sockets);
   const moves = new Map<string, number>();
   for (const c of d.changed) moves.set(`${c.before.state} → ${c.after.state}`, (moves.get(`${c.before.state} → ${c.after.state}`) ?? 0) + 1);
@@ -53,6 +57,16 @@ export function changeLine(prev: SnapshotRecord, s: SnapshotRecord): string {
   return `since "${prev.label}": ${parts.length ? parts.join(', ') : 'no change'}`;
 }
 
+/** "TIME-WAIT +28,000, ESTAB -2" (states by name), or "no change in the counts". */
+function countChange(a: Partial<Record<string, number>>, b: Partial<Record<string, number>>): string {
+  const parts: string[] = [];
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const d = (b[k] ?? 0) - (a[k] ?? 0);
+    if (d) parts.push(`${k} ${d > 0 ? '+' : '-'}${Math.abs(d).toLocaleString('en-US')}`);
+  }
+  return parts.length ? parts.join(', ') : 'no change in the counts';
+}
+
 /** Snapshots longer than this are excerpted. */
 export const EXCERPT_OVER = 20;
 const PER_STATE = 3;
@@ -60,10 +74,12 @@ const EXCERPT_LINES = 12;
 
 /**
  * A snapshot's lines, or for a long one the first few of each state (at most 3, fewer when there are many
- * states, so every state shows), in ss order, and how many were left out.
+ * states, so every state shows), in ss order, and how many were left out (of a compact snapshot: from the
+ * sockets it kept, which hold the first few of every state, so the excerpt is the whole snapshot's).
  */
 export function snapshotLines(s: SnapshotRecord): { lines: string[]; more: number } {
-  if (s.sockets.length <= EXCERPT_OVER) return { lines: s.sockets.map(formatRecord), more: 0 };
+  const total = snapshotTotal(s);
+  if (total <= EXCERPT_OVER) return { lines: s.sockets.map(formatRecord), more: 0 };
   const states = new Set(s.sockets.map((k) => k.state)).size;
   const quota = Math.max(1, Math.min(PER_STATE, Math.floor(EXCERPT_LINES / states)));
   const shown = new Map<string, number>();
@@ -73,7 +89,7 @@ export function snapshotLines(s: SnapshotRecord): { lines: string[]; more: numbe
     shown.set(k.state, (shown.get(k.state) ?? 0) + 1);
     lines.push(formatRecord(k));
   }
-  return { lines, more: s.sockets.length - lines.length };
+  return { lines, more: total - lines.length };
 }
 
 export type StepItem =

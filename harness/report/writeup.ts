@@ -3,6 +3,7 @@
 // verdicts with how each was reached, and what each means. The story is read once by story.ts (shared with
 // report.html); this file only renders it as Markdown.
 import type { LabResult, SnapshotRecord, TableRecord } from '../evidence/records.ts';
+import { isCompact } from '../evidence/compact.ts';
 import { brief, code, mdTable, reproduceCommand, shortSource } from './format.ts';
 import { articleLabel, articleTitles, type ArticleTitles } from './sources.ts';
 import { checkCells, meaning } from './meaning.ts';
@@ -64,7 +65,9 @@ function stepsSection(r: LabResult): string {
     const fold = folded ? `- ${items.some((it) => it.type === 'event') ? 'and ' : ''}${folded} event(s) not listed (all in result.json)` : '';
     out.push([head, ...items.map(stepItem), fold].filter(Boolean).join('\n') + '\n');
   }
-  if (r.snapshots.length) out.push(`_${r.snapshots.length} snapshot(s) recorded; their raw lines are also in \`snapshots/\` beside this file._\n`);
+  const large = r.snapshots.filter(isCompact).length;
+  const kept = large ? ` (result.json keeps ${large} large one(s) as counts and the sockets that matter; every line is there)` : '';
+  if (r.snapshots.length) out.push(`_${r.snapshots.length} snapshot(s) recorded; their raw lines are also in \`snapshots/\` beside this file${kept}._\n`);
   return out.join('\n');
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabResult } from '../evidence/records.ts';
 import { formatRecord } from '../evidence/ss.ts';
+import { isCompact, snapshotTotal, storedSnapshot } from '../evidence/compact.ts';
 import { renderWriteup } from '../report/writeup.ts';
 import { snapshotFile } from '../report/story.ts';
 import { writeDiagrams } from './diagrams.ts';
@@ -61,28 +62,40 @@ export async function createLabDir(runDir: string, lab: string): Promise<string>
 }
 
 /**
+ * The result as result.json stores it: snapshots over COMPACT_OVER sockets compact (counts, the sockets that
+ * matter, and the name of their file under snapshots/, which has every line).
+ */
+export function storedResult(result: LabResult): LabResult {
+  return { ...result, snapshots: result.snapshots.map((s, i) => storedSnapshot(s, `snapshots/${snapshotFile(i + 1, s)}`)) };
+}
+
+/**
  * Write one lab's result into the run folder (made by createLabDir, or here): result.json, its diagrams, the
  * writeup and the snapshots. Returns the lab folder. `warn` hears about diagrams that could not be drawn.
+ * The diagrams and the writeup are drawn from what result.json holds, as later renderings are.
  */
 export async function writeLabResult(runDir: string, result: LabResult, warn?: (text: string) => void, folder = result.lab): Promise<string> {
   const dir = path.join(runDir, folder);
   await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
+  const stored = storedResult(result);
   // 'wx': a run never overwrites a lab's earlier result
-  await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
-  const diagrams = await writeDiagrams(dir, result, warn);
-  await writeFile(path.join(dir, 'writeup.md'), renderWriteup(result, diagrams));
+  await writeFile(path.join(dir, 'result.json'), JSON.stringify(stored, null, 2) + '\n', { flag: 'wx' });
   if (result.snapshots.length) {
     const snaps = path.join(dir, 'snapshots');
     await mkdir(snaps);
     let i = 0;
     for (const s of result.snapshots) {
       const name = snapshotFile(++i, s);
-      const body = `# ${s.label} (host ${s.host}, +${s.atMs} ms, ${s.sockets.length} sockets)\n${s.sockets.map(formatRecord).join('\n')}\n`;
+      // a result read back from result.json has only the kept sockets of a compact snapshot: the file says so
+      const kept = isCompact(s) ? `; only the ${s.sockets.length} kept in result.json` : '';
+      const body = `# ${s.label} (host ${s.host}, +${s.atMs} ms, ${snapshotTotal(s)} sockets${kept})\n${s.sockets.map(formatRecord).join('\n')}\n`;
       await writeFile(path.join(snaps, name), body);
     }
   }
+  const diagrams = await writeDiagrams(dir, stored, warn);
+  await writeFile(path.join(dir, 'writeup.md'), renderWriteup(stored, diagrams));
   return dir;
 }
 
@@ -102,6 +115,21 @@ export interface RunMarker {
   note?: string;
   /** the machine the run ran on (harness/results/machine.ts); absent in runs made before it was recorded */
   machine?: MachineFacts;
+  /** a run made with --kernel: each kernel the labs ran on, and the lab folders (<lab>@<release>) it wrote */
+  kernels?: KernelRunRecord[];
+}
+
+export interface KernelRunRecord {
+  /** as given to --kernel: host, 6.1, or a release */
+  spec: string;
+  release: string;
+  ranOn: 'host' | 'kvm' | 'emulated';
+  folders: string[];
+  /** the exit code of the lab run on that kernel; null when it never finished (a guest that hung or was stopped) */
+  exitCode: number | null;
+  /** a guest's boot time, kernel start to its first line */
+  bootMs?: number;
+  note?: string;
 }
 
 export const MARKER = 'run.json';

@@ -13,13 +13,14 @@ import { listen } from '../../harness/kernel/sockets.ts';
 import { liveView } from '../../harness/evidence/live.ts';
 import { LabContext, type LabMessage } from '../../harness/lab/context.ts';
 import { churn } from '../../harness/lab/fixtures.ts';
+import { filterSockets, type SockFilter } from '../../harness/evidence/census.ts';
 
 export interface SnapshotJob {
   sockets: number;
   rounds: number;
 }
 
-export const KINDS = ['ssPipe', 'ssNull', 'exec', 'read', 'readStream', 'snapshot', 'snapshotLive', 'parse', 'parseGeneral', 'pollFiltered', 'pollFull', 'stateOnly'] as const;
+export const KINDS = ['ssPipe', 'ssNull', 'exec', 'read', 'readStream', 'snapshot', 'snapshotLive', 'parse', 'parseGeneral', 'pollFiltered', 'pollFull', 'stateOnly', 'waitPoll', 'waitLabelled', 'waitUnhinted'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface SnapshotResult {
@@ -28,6 +29,10 @@ export interface SnapshotResult {
   /** what the filtered poll asked the kernel for, and how many sockets it got */
   poll: { args: string; matched: number };
   stateOnlyMatched: number;
+  /** sockets the filtered wait returned (the polled ones) */
+  waited: number;
+  /** rounds measured (fewer than asked when another would have outlasted the TIME-WAIT sockets) */
+  rounds: number;
   /** sockets at the end (TIME-WAIT lasts 60 s: the measurements must end before they expire) */
   socketsAfter: number;
   ms: Record<Kind, number[]>;
@@ -68,6 +73,7 @@ const host = localHost('sandbox');
 // the host as proposed for host.ts: its commands' output streamed, so readSockets parses while ss prints
 const streaming: StreamingHost = { ...host, stream: (file, args, onText) => streamRun(file, args, onText) };
 const fill = await listen({ host: '127.0.0.1', port: FILL_PORT, backlog: 4096 });
+const filledFrom = performance.now();
 await churn(fill, job.sockets, 'client');
 const target = await listen({ host: '127.0.0.1', port: POLL_PORT });
 await churn(target, POLLED, 'client');
@@ -84,6 +90,8 @@ const live = (m: LabMessage) => {
 };
 const ctxLive = new LabContext(streaming, ac.signal, live);
 const pollOpts: ReadOptions = { states: ['TIME-WAIT'], peerPorts: [POLL_PORT] };
+const pollFilter: SockFilter = { state: 'TIME-WAIT', peerPort: POLL_PORT };
+let waited = 0;
 const ms = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
 const ratios = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
 let text = '';
@@ -109,9 +117,23 @@ const kinds: Record<Kind, () => Promise<unknown>> = {
   pollFiltered: async () => (matched = (await readSockets(host, pollOpts)).length),
   pollFull: async () => (await readSockets(host)).filter((s) => s.state === 'TIME-WAIT' && s.peer.endsWith(`:${POLL_PORT}`)).length,
   stateOnly: async () => (stateOnly = (await readSockets(host, { states: ['TIME-WAIT'] })).length),
+  // the waits as labs call them, each satisfied by its first poll: what one poll of a wait costs
+  waitPoll: async () => (waited = (await ctxLive.waitForSockets('bench', pollFilter, { count: POLLED })).length),
+  waitLabelled: async () => {
+    await ctxLive.waitForSockets('bench', pollFilter, { count: POLLED, label: 'bench' });
+    ctxLive.snapshots.length = 0;
+  },
+  waitUnhinted: () => ctxLive.waitSs('bench', (xs) => filterSockets(xs, pollFilter).length >= POLLED),
 };
 text = await host.exec('ss', ['-tanoH']);
+// the first TIME-WAIT sockets expire 60 s after the churn began: no round may start that would end after that
+const expires = filledFrom + 55_000;
+let rounds = 0;
+let roundMs = 0;
 for (let r = 0; r < job.rounds; r++) {
+  const started = performance.now();
+  if (r > 0 && started + roundMs > expires) break;
+  rounds++;
   // each kind right next to its own ss alone (in alternating order): the pair sees the same machine
   for (const k of KINDS) {
     if (k === 'ssPipe') continue;
@@ -122,6 +144,7 @@ for (let r = 0; r < job.rounds; r++) {
     ms[second].push(b);
     ratios[k].push((first === k ? a : b) / (first === k ? b : a));
   }
+  roundMs = Math.max(roundMs, performance.now() - started);
 }
 const after = (await readSockets(host)).length;
 const result: SnapshotResult = {
@@ -130,6 +153,8 @@ const result: SnapshotResult = {
   bytes,
   poll: { args: `ss -tanoH state time-wait ( dport = :${POLL_PORT} )`, matched },
   stateOnlyMatched: stateOnly,
+  waited,
+  rounds,
   ms,
   ratios,
 };

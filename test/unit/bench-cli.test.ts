@@ -11,14 +11,14 @@ describe('npm run bench', () => {
   it('lists what it measures with --help', () => {
     const r = bench('--help');
     expect(r.status).toBe(0);
-    for (const what of ['labs', 'startup', 'churn', 'snapshot', 'suite', 'memory']) expect(r.stdout).toMatch(new RegExp(`npm run bench -- ${what}\\b`));
+    for (const what of ['labs', 'startup', 'churn', 'snapshot', 'suite', 'memory', 'stability']) expect(r.stdout).toMatch(new RegExp(`npm run bench -- ${what}\\b`));
     const churn = bench('churn', '--help');
     expect(churn.stdout).toMatch(/--connections/);
     expect(churn.stdout).toMatch(/--rounds/);
   });
 
   it('says what is wrong in one line and exits 2', () => {
-    for (const args of [[], ['nothing'], ['churn', '--rounds', '0'], ['snapshot', '--sockets', 'lots'], ['labs', '--runs', '1.5']]) {
+    for (const args of [[], ['nothing'], ['churn', '--rounds', '0'], ['snapshot', '--sockets', 'lots'], ['labs', '--runs', '1.5'], ['stability', '--busy', '-1'], ['stability', 'no-such-lab']]) {
       const r = bench(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
