@@ -1,6 +1,7 @@
 // Actors: separate processes inside the lab's sandbox that own real sockets (so one can be killed mid-
 // connection). The lab drives each over IPC, receives its socket events, and can kill it with any signal.
 // Every actor is registered for teardown; it also dies with the runner (PDEATHSIG) and on IPC disconnect.
+import { deadline } from '../kernel/pace.ts';
 import { execa, type ResultPromise } from 'execa';
 import { actorLaunch } from './launch.ts';
 import type { Recorder } from '../kernel/recorder.ts';
@@ -129,8 +130,8 @@ export class Actor {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ActorError(`actor '${this.name}' did not answer '${cmd.op}' within ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(new ActorError(`actor '${this.name}' did not answer '${cmd.op}' within ${deadline(timeoutMs)} ms`));
+      }, deadline(timeoutMs));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.proc.send({ type: 'request', id, cmd });
     });
@@ -231,7 +232,7 @@ export async function startActors(ctx: Recorder, names: readonly string[]): Prom
     actors.map((a) =>
       Promise.race([
         a.ready,
-        new Promise((_, reject) => setTimeout(() => reject(new ActorError(`actor '${a.name}' did not start within 15 s`)), 15_000).unref()),
+        new Promise((_, reject) => setTimeout(() => reject(new ActorError(`actor '${a.name}' did not start within ${deadline(15)} s`)), deadline(15_000)).unref()),
       ]),
     ),
   );

@@ -1,13 +1,18 @@
-// `npm run lab results | bundle | compare`: the commands that work on earlier runs (nothing is run). Each
-// handler resolves with an exit code; user mistakes are UserErrors (main.ts prints one line and exits 2).
+// `npm run lab results | bundle | compare`: the commands that work on earlier runs (nothing is run), and
+// `kernels`, the guest kernels in the cache. Each handler resolves with an exit code; user mistakes are
+// UserErrors (main.ts prints one line and exits 2).
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runProblems, verdictCounts, VERDICT_ORDER } from '../report/run-index.ts';
 import { textTable } from '../report/format.ts';
 import { bundlePath, bundleRun, openRun } from '../results/bundle.ts';
 import { compareRuns, formatComparison } from '../results/compare.ts';
+import { formatMatrix, kernelMatrix, matrixMarkdown, spansKernels } from '../report/kernel-matrix.ts';
 import { listRuns, resolveRun, type LoadedRun } from '../results/runs.ts';
 import { DEFAULT_RESULTS_DIR } from '../results/store.ts';
+import { UserError } from '../errors.ts';
+import { accelFinding, folderBytes } from '../guest/cache.ts';
+import { addKernel, kernelCacheDir, listKernels, removeKernel } from '../guest/kernels.ts';
 
 /** What a command line asked for: the handler to run once parsing is done, with its arguments. */
 export interface RunCommand {
@@ -16,7 +21,7 @@ export interface RunCommand {
 }
 
 /** First words that name one of these commands (not a lab). */
-export const RUN_COMMANDS: readonly string[] = ['results', 'bundle', 'compare'];
+export const RUN_COMMANDS: readonly string[] = ['results', 'bundle', 'compare', 'kernels'];
 
 function rootOf(argv: Record<string, unknown>): string {
   return path.resolve(String(argv['results-dir'] ?? DEFAULT_RESULTS_DIR));
@@ -90,33 +95,81 @@ export async function bundleCommand(argv: Record<string, unknown>): Promise<numb
   return 0;
 }
 
-/** `compare <a> <b>`: two runs side by side. A report: exit 0 whether or not they differ. */
+/**
+ * `compare <a> [b...]`: two runs side by side; or, for one run made with --kernel, three or more runs, or
+ * --by-kernel, the verdicts by kernel (claims as rows, kernels as columns). A report: exit 0 whether or not they differ.
+ */
 export async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   const root = rootOf(argv);
+  const refs = [String(argv.a), ...((argv.b as unknown[] | undefined) ?? []).map(String)];
   // Ctrl-C while a bundle is unpacked: remove what was unpacked, then stop
   const opened: { close(): Promise<void> }[] = [];
   const stop = (sig: NodeJS.Signals) => void Promise.all(opened.map((o) => o.close())).finally(() => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15)));
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
-  const a = await openRun(String(argv.a), root);
-  opened.push(a);
   try {
-    const b = await openRun(String(argv.b), root);
-    opened.push(b);
-    try {
-      const c = compareRuns(a.run, b.run, { a: a.label, b: b.label });
+    const runs = [];
+    for (const ref of refs) {
+      const o = await openRun(ref, root);
+      opened.push(o);
+      runs.push(o);
+    }
+    if (runs.length === 2 && argv['by-kernel'] !== true) {
+      const c = compareRuns(runs[0].run, runs[1].run, { a: runs[0].label, b: runs[1].label });
       process.stdout.write(argv.json === true ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
       return 0;
-    } finally {
-      await b.close();
     }
+    const results = runs.flatMap((r) => r.run.labs.flatMap((l) => (l.result ? [{ ...l.result, lab: l.result.lab ?? l.name.split('@')[0] }] : [])));
+    if (runs.length === 1 && !spansKernels(results)) {
+      throw new UserError(`run ${runs[0].label} ran on one kernel only: name a second run to compare it with, or run labs on several kernels (--kernel)`);
+    }
+    const m = kernelMatrix(results);
+    process.stdout.write(argv.json === true ? JSON.stringify(m, null, 2) + '\n' : argv.markdown === true ? matrixMarkdown(m) : formatMatrix(m));
+    return 0;
   } finally {
-    await a.close();
+    await Promise.all(opened.map((o) => o.close()));
   }
+}
+
+/** `kernels [add <version> | remove <release>]`: list, fetch or drop the kernels guests boot. */
+export async function kernelsCommand(argv: Record<string, unknown>): Promise<number> {
+  const action = String(argv.action ?? 'list');
+  const version = argv.version === undefined ? '' : String(argv.version);
+  const own = argv.vmlinuz !== undefined || argv.modules !== undefined;
+  if (action !== 'add' && own) throw new UserError('--vmlinuz and --modules go with add');
+  if (action === 'list' && version) throw new UserError(`'kernels' lists every cached kernel: to fetch one, 'npm run lab kernels -- add ${version}'`);
+  if (action === 'add') {
+    if (own && (argv.vmlinuz === undefined || argv.modules === undefined)) throw new UserError('a kernel of your own needs both --vmlinuz <file> and --modules <folder>');
+    if (!own && !version) throw new UserError("add needs a version ('npm run lab kernels -- add 6.1') or --vmlinuz <file> --modules <folder>");
+    const e = await addKernel(version, (line) => process.stdout.write(`kernels: ${line}\n`), own ? { vmlinuz: String(argv.vmlinuz), modules: String(argv.modules) } : undefined);
+    process.stdout.write(`${e.release}  ${shown(e.dir)}\n`);
+    return 0;
+  }
+  if (action === 'remove') {
+    if (!version) throw new UserError("remove needs a release ('npm run lab kernels' lists them)");
+    const e = await removeKernel(version);
+    process.stdout.write(`removed ${e.release} (${shown(e.dir)})\n`);
+    return 0;
+  }
+  const kernels = await listKernels();
+  const rows = await Promise.all(kernels.map(async (k) => ({ k, bytes: await folderBytes(k.dir), accel: (await accelFinding(k.release))?.accel })));
+  if (argv.json === true) {
+    process.stdout.write(JSON.stringify(rows.map(({ k, bytes, accel }) => ({ ...k, bytes, accel: accel ?? null })), null, 2) + '\n');
+    return 0;
+  }
+  if (!kernels.length) {
+    process.stdout.write(`no kernels in ${shown(kernelCacheDir())} yet: add one with 'npm run lab kernels -- add 6.1' (needs scripts/setup.sh --kernels)\n`);
+    return 0;
+  }
+  const lacks = (k: (typeof kernels)[number]) => (k.features ? Object.keys(k.features).filter((f) => k.features![f] === 'n').join(', ') || '—' : 'no config');
+  process.stdout.write(`${kernels.length} kernel${kernels.length === 1 ? '' : 's'} in ${shown(kernelCacheDir())}:\n`);
+  process.stdout.write(textTable(['RELEASE', 'SOURCE', 'SIZE', 'RUNS WITH', 'LACKS', 'PATH'], rows.map(({ k, bytes, accel }) =>
+    [k.release, k.source === 'debian' ? `debian ${k.package ?? ''}`.trim() : 'own', size(bytes), accel === 'kvm' ? 'kvm' : accel === 'tcg' ? 'emulation (tcg)' : 'not run yet', lacks(k), shown(k.dir)])) + '\n');
+  return 0;
 }
 
 const RUN_REF = 'a run id (or a unique prefix of one) under --results-dir, a run folder, or a .tar.gz made by bundle';
 
-/** Add the three commands to the CLI; `choose` records which one was asked for (main.ts runs it after parsing). */
+/** Add the four commands to the CLI; `choose` records which one was asked for (main.ts runs it after parsing). */
 export function addRunCommands(y: Argv, choose: (c: RunCommand) => void): Argv {
   return y
     .command('results', 'list earlier runs, newest first: when, kernel, status, labs, verdict counts, problems', (yy) =>
@@ -132,13 +185,30 @@ export function addRunCommands(y: Argv, choose: (c: RunCommand) => void): Argv {
       (argv) => choose({ handler: bundleCommand, argv }),
     )
     .command(
-      'compare <a> <b>',
-      'two runs side by side: verdicts per claim, measured figures, options, kernel and sysctls that differ',
+      'compare <a> [b..]',
+      'two runs side by side (verdicts per claim, measured figures, options, kernel and sysctls that differ), or the verdicts by kernel',
       (yy) =>
         yy
           .positional('a', { type: 'string', describe: RUN_REF })
-          .positional('b', { type: 'string', describe: RUN_REF })
-          .epilogue('A report: exits 0 whether or not the runs differ (2 if a run cannot be found or read). --json prints the comparison as JSON.'),
+          .positional('b', { type: 'string', describe: 'more runs, as for a' })
+          .option('by-kernel', { type: 'boolean', describe: 'the verdicts by kernel even for two runs: claims as rows, kernels as columns' })
+          .option('markdown', { type: 'boolean', describe: 'the verdicts by kernel as a Markdown table (for a writeup or a README)' })
+          .epilogue(
+            'One run made with --kernel, three or more runs, or --by-kernel: a table of claims by kernel, differing verdicts marked with the figures behind them. ' +
+              'A report: exits 0 whether or not the runs differ (2 if a run cannot be found or read). --json prints the comparison as JSON.',
+          ),
       (argv) => choose({ handler: compareCommand, argv }),
+    )
+    .command(
+      'kernels [action] [version]',
+      'the kernels labs can run under in a QEMU guest: list them, add <version> (Debian\'s package), remove <release>',
+      (yy) =>
+        yy
+          .positional('action', { type: 'string', choices: ['list', 'add', 'remove'], describe: 'what to do', defaultDescription: 'list' })
+          .positional('version', { type: 'string', describe: 'add: 6.1, 6.12 or a full release (the newest matching Debian package); remove: a cached release' })
+          .option('vmlinuz', { type: 'string', requiresArg: true, describe: 'add a kernel of your own: its image (bzImage)' })
+          .option('modules', { type: 'string', requiresArg: true, describe: 'with --vmlinuz: its modules (a folder holding lib/modules/<release>, or that release folder)' })
+          .epilogue('Kernels are kept in $TCP_LAB_KERNELS_DIR, else $XDG_CACHE_HOME/tcp-lab/kernels, else ~/.cache/tcp-lab/kernels. Fetching needs apt lists and scripts/setup.sh --kernels; nothing is installed. --json lists them as JSON.'),
+      (argv) => choose({ handler: kernelsCommand, argv }),
     );
 }

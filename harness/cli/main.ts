@@ -1,16 +1,15 @@
 // `npm run lab …`: the command line. A thin layer over harness/run.ts; user mistakes exit 2 with one line.
 import path from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { quote, UserError } from '../errors.ts';
-import type { LabDefinition } from '../lab/define.ts';
+import { UserError } from '../errors.ts';
 import { findLab, listLabs, type LabEntry } from '../runs/registry.ts';
 import { finalReport, liveReporter, type Printer } from '../report/console.ts';
 import { shortSource } from '../report/format.ts';
 import type { LabResult } from '../evidence/records.ts';
 import { runLab } from '../runs/run.ts';
-import { parseOptions, type OptionSpecs } from '../lab/options.ts';
-import { createLabDir, createRunDir, DEFAULT_RESULTS_DIR, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
+import { parseOptions } from '../lab/options.ts';
+import { createLabDir, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
 import { preflight } from '../runs/sandbox.ts';
 import { exitCodeOf, handleStopSignals, parentGone, watchParent, type StopSignal } from './signals.ts';
 import { addRunCommands, RUN_COMMANDS, type RunCommand } from './commands.ts';
@@ -18,23 +17,14 @@ import { machineFacts } from '../results/machine.ts';
 import { writeRunIndex } from '../results/runs.ts';
 import { writeReportHtml } from '../report/html.ts';
 import { suiteCommand, suiteFlags, suiteOptions } from './suite.ts';
+import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, tame } from './flags.ts';
+import { kernelFlags, kernelMain, wantsKernels } from './kernel-main.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
 export const EXIT = { ran: 0, error: 1, usage: 2, skipped: 3 } as const;
 
 const stdout: Printer = { write: (t) => void process.stdout.write(t), isTTY: !!process.stdout.isTTY, columns: process.stdout.columns };
 
-function addLabOptions(y: Argv, def: LabDefinition): Argv {
-  for (const [name, spec] of Object.entries(def.options as OptionSpecs)) {
-    y.option(name, {
-      describe: `${spec.describe} [${spec.accepted}]`,
-      type: spec.kind === 'flag' ? 'boolean' : 'string',
-      requiresArg: spec.kind !== 'flag',
-      defaultDescription: spec.default === undefined ? undefined : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default),
-    });
-  }
-  return y.epilogue(`${def.setup}\n\nClaims tested:\n${Object.entries(def.claims).map(([id, [source, statement]]) => `  - ${id} [${shortSource(source)}] ${statement}`).join('\n')}`);
-}
 
 async function listCommand(): Promise<void> {
   const labs = await listLabs();
@@ -42,16 +32,6 @@ async function listCommand(): Promise<void> {
   for (const l of labs) process.stdout.write(`${l.name.padEnd(w)}  ${l.title}  [articles ${l.sources.map(shortSource).join(', ')}]\n`);
 }
 
-/** Make sure results can be written before a lab runs (a user mistake there is exit 2, not a lost run). */
-async function prepareRunDir(argv: Record<string, unknown>): Promise<string> {
-  const root = path.resolve(String(argv['results-dir'] ?? DEFAULT_RESULTS_DIR));
-  try {
-    return await createRunDir(root);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new UserError(`cannot write results under ${quote(root)} (${why}): pass --results-dir <a folder you can write>`);
-  }
-}
 
 async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: string[]): Promise<number> {
   const labOptions: Record<string, unknown> = {};
@@ -116,31 +96,8 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
   return result.outcome === 'ran' ? EXIT.ran : result.outcome === 'skipped' ? EXIT.skipped : EXIT.error;
 }
 
-/** Global options yargs would bend rather than refuse: --results-dir twice or empty, --json=<not a boolean>. */
-function checkGlobalOptions(args: readonly string[], argv: Record<string, unknown>): void {
-  const dir = argv['results-dir'];
-  if (Array.isArray(dir)) throw new UserError(`option --results-dir: given ${dir.length} times; give it once`);
-  if (dir !== undefined && String(dir).trim() === '') throw new UserError("option --results-dir: '' is not valid; expected a folder");
-  for (const a of args) {
-    const m = /^--(?:no-)?(json|capture)=(.*)$/s.exec(a);
-    if (m && m[2] !== 'true' && m[2] !== 'false') throw new UserError(`option --${m[1]}: ${quote(m[2])} is not valid; expected true or false (or just --${m[1]})`);
-  }
-  if (Array.isArray(argv.json)) throw new UserError('option --json: given more than once; give it once');
-  if (Array.isArray(argv.capture)) throw new UserError('option --capture: given more than once; give it once');
-}
 
-/** yargs' own messages echo raw input: escape control characters and shorten long words. */
-function tame(message: string): string {
-  return message.replace(/\s+/g, ' ').trim().split(' ').map((w) => (/[\u0000-\u001f\u007f-\u009f]/.test(w) || w.length > 60 ? quote(w) : w)).join(' ');
-}
 
-/** The options of every run: --json, --results-dir, --capture. */
-function runFlags(y: Argv, json: string): Argv {
-  return y
-    .option('json', { type: 'boolean', describe: json })
-    .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
-    .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
-}
 
 /** `npm run lab all` or `npm run lab <lab> <lab> ...`: several labs into one run folder. */
 async function suiteMain(names: string[], args: string[]): Promise<number> {
@@ -173,6 +130,12 @@ async function suiteMain(names: string[], args: string[]): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   const first = args[0];
   const names = args.slice(0, Math.max(0, args.findIndex((a) => a.startsWith('-'))) || args.length);
+  const guestOnly = args.find((a) => /^--(accel|guest-timeout)(=|$)/.test(a));
+  if (guestOnly && !wantsKernels(args)) throw new UserError(`option ${guestOnly.split('=')[0]}: only for runs on other kernels; add --kernel <version>`);
+  if (wantsKernels(args) && first && ![...RUN_COMMANDS, 'list', 'help'].includes(first)) {
+    watchParent();
+    return kernelMain(names, args);
+  }
   if (first && (first === 'all' || names.length > 1) && ![...RUN_COMMANDS, 'list', 'help'].includes(first)) {
     watchParent();
     return suiteMain(names, args);
@@ -191,6 +154,7 @@ export async function main(args: string[]): Promise<number> {
     });
   runFlags(y, 'print the result JSON on stdout instead of the report');
   suiteFlags(y);
+  kernelFlags(y);
   y.command('all', 'run every lab, several at once (see npm run lab all -- --help)');
   addRunCommands(y, (c) => void (chosen = c));
   for (const l of labs) {

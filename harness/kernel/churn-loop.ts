@@ -2,6 +2,7 @@
 // optionally a request and a response, shutdown, read to EOF, close, read to EOF, close), the sequence a C
 // program makes (scripts/churn.c is that program, for the bench). Driven in slices by churn.ts.
 import koffi from 'koffi';
+import { deadline } from './pace.ts';
 import { isIPv6 } from 'node:net';
 import { SyscallError, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, AF_INET, AF_INET6, MSG_NOSIGNAL, sockaddr } from './ffi.ts';
 import {
@@ -73,7 +74,7 @@ export class ChurnLoop {
     this.addrLen = addr.length;
     this.view.setUint32(PEER_LEN, 28, true);
     this.family = isIPv6(p.host) ? AF_INET6 : AF_INET;
-    this.timeout = p.stepTimeoutMs ?? 5000;
+    this.timeout = deadline(p.stepTimeoutMs ?? 5000);
     this.clients = new Int32Array(inFlight).fill(-1);
     this.servers = new Int32Array(inFlight).fill(-1);
     const other = p.closer === 'client' ? 'server' : 'client';

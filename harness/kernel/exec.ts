@@ -1,12 +1,13 @@
 // The one way the harness runs external commands: execa underneath, failures as CommandError.
 import { execa } from 'execa';
 import { CommandError } from '../errors.ts';
+import { deadline } from './pace.ts';
 
 /** Run a command to completion and return its stdout; throw CommandError naming it if it fails. */
 export async function run(file: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   const shown = [file, ...args].join(' ');
   try {
-    const r = await execa(file, args, { input: opts.input, timeout: opts.timeoutMs ?? 10_000, stripFinalNewline: false });
+    const r = await execa(file, args, { input: opts.input, timeout: deadline(opts.timeoutMs ?? 10_000), stripFinalNewline: false });
     return r.stdout;
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; exitCode?: number; code?: string; shortMessage?: string };

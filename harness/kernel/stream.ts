@@ -3,6 +3,7 @@
 // Failures are CommandErrors worded as run() words them (exec.ts).
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.ts';
+import { deadline } from './pace.ts';
 
 export interface StreamOptions {
   /** kill the command after this long (default 10 s, as run()) */
@@ -12,7 +13,7 @@ export interface StreamOptions {
 /** Run file with args; `onText` gets stdout as text, piece by piece, in order; resolves once it exited 0. */
 export function streamRun(file: string, args: readonly string[], onText: (text: string) => void, o: StreamOptions = {}): Promise<void> {
   const shown = [file, ...args].join(' ');
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = deadline(o.timeoutMs ?? 10_000);
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -1,5 +1,6 @@
 // Polling waits with a deadline: every wait says what it waited for and what it last saw when it gives up.
 import { Interrupted, WaitTimeout } from '../errors.ts';
+import { deadline } from './pace.ts';
 
 /** how much of the last observation a timeout message quotes */
 const MAX_SEEN = 1500;
@@ -9,6 +10,7 @@ export const DEFAULT_INTERVAL_MS = 10;
 export interface UntilOptions<L> {
   /** what we are waiting for, for the timeout message: "TIME-WAIT on port 9000" */
   what: string;
+  /** how long to wait before giving up, as on a host: multiplied by timeScale() on a slower machine (pace.ts) */
   timeoutMs: number;
   /**
    * ms between probes. Without it: 1, 2, 4, 8, then every 10 ms, so a wait for something that is a
@@ -52,6 +54,7 @@ export async function until<T, L = T>(
   o: UntilOptions<L>,
 ): Promise<T> {
   const start = Date.now();
+  const limit = deadline(o.timeoutMs);
   let last: L | undefined;
   let nextProgress = start + (o.progressEveryMs ?? 1000);
   let backoff = 1;
@@ -66,7 +69,7 @@ export async function until<T, L = T>(
       if (r.done) return r.value;
       last = r.last;
       const now = Date.now();
-      if (now - start >= o.timeoutMs) {
+      if (now - start >= limit) {
         const seen = o.describe ? await o.describe(last) : String(last);
         // a wait over thousands of sockets would otherwise put all of them in one error message
         const cut = seen.length > MAX_SEEN ? `${seen.slice(0, MAX_SEEN)}... (${seen.length - MAX_SEEN} more characters)` : seen;
@@ -78,7 +81,7 @@ export async function until<T, L = T>(
       }
       const interval = o.intervalMs ?? Math.min(backoff, DEFAULT_INTERVAL_MS);
       backoff *= 2;
-      if (!nudge.pending) await pause(Math.min(interval, Math.max(1, o.timeoutMs - (now - start))), nudge, o.signal);
+      if (!nudge.pending) await pause(Math.min(interval, Math.max(1, limit - (now - start))), nudge, o.signal);
     }
   } finally {
     unsubscribe?.();

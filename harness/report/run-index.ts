@@ -3,6 +3,7 @@
 // (harness/results/runs.ts loads a run folder and writes this file).
 import type { ClaimResult, LabResult, Verdict } from '../evidence/records.ts';
 import { brief, code, mdTable, shortSource } from './format.ts';
+import { kernelMatrix, matrixMarkdown, spansKernels, type MatrixInput } from './kernel-matrix.ts';
 
 /** The machine facts the index shows (the shape of results/machine.ts MachineFacts; every field optional). */
 export interface MachineFactsView {
@@ -18,7 +19,7 @@ export interface MachineFactsView {
 /** One lab folder of a run: its result when there is one, or what is wrong with it. */
 export interface RunIndexLab {
   name: string;
-  result?: Pick<LabResult, 'title' | 'outcome' | 'reason' | 'kernel' | 'claims'>;
+  result?: Pick<LabResult, 'title' | 'outcome' | 'reason' | 'kernel' | 'claims'> & Partial<Pick<LabResult, 'lab' | 'ranOn'>>;
   /** why the lab has no readable result ("no result.json", "result.json is not valid JSON") */
   problem?: string;
   /** file names in the lab folder (writeup.md, capture-*.pcap, *.svg ...) */
@@ -110,5 +111,8 @@ export function renderRunIndex(run: RunIndexInput): string {
   }
   const claims = run.labs.flatMap((l) => (l.result?.claims ?? []).map((c) => [l.name, c.id, shortSource(c.source), `**${c.verdict}**`]));
   if (claims.length) out.push(`## Claims\n\n${mdTable(['lab', 'claim', 'article', 'verdict'], claims)}\n`);
+  // a run on several kernels (--kernel): the same claims side by side, differing verdicts in bold with their figures
+  const perKernel: MatrixInput[] = run.labs.flatMap((l) => (l.result ? [{ ...l.result, lab: l.result.lab ?? l.name.split('@')[0] }] : []));
+  if (spansKernels(perKernel)) out.push(`## Verdicts by kernel\n\n${matrixMarkdown(kernelMatrix(perKernel))}`);
   return out.join('\n');
 }

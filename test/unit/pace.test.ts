@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { deadline, EMULATED_SCALE, timeScale } from '../../harness/kernel/pace.ts';
+import { until } from '../../harness/kernel/wait.ts';
+import { WaitTimeout } from '../../harness/errors.ts';
+
+describe('deadlines on slower machines', () => {
+  it('is 1 on a host, 10 in an emulated guest, and TCP_LAB_TIME_SCALE when it is a number from 1 to 100', () => {
+    expect(timeScale({})).toBe(1);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'kvm' })).toBe(1);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated' })).toBe(EMULATED_SCALE);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_TIME_SCALE: '3' })).toBe(3);
+    expect(timeScale({ TCP_LAB_TIME_SCALE: '0.5' })).toBe(1);
+    expect(timeScale({ TCP_LAB_TIME_SCALE: 'fast' })).toBe(1);
+  });
+
+  it("stretches a wait's deadline, not its answer", async () => {
+    const saved = process.env.TCP_LAB_TIME_SCALE;
+    process.env.TCP_LAB_TIME_SCALE = '4';
+    try {
+      expect(deadline(250)).toBe(1000);
+      const t0 = Date.now();
+      // the probe turns true after 120 ms: a 50 ms wait would time out on a host, and succeeds with scale 4
+      const v = await until(async () => (Date.now() - t0 >= 120 ? { done: true as const, value: 'seen' } : { done: false as const, last: 'not yet' }), { what: 'x', timeoutMs: 50, intervalMs: 5 });
+      expect(v).toBe('seen');
+      const t1 = Date.now();
+      await expect(until(async () => ({ done: false as const, last: 'never' }), { what: 'y', timeoutMs: 30, intervalMs: 5 })).rejects.toBeInstanceOf(WaitTimeout);
+      expect(Date.now() - t1).toBeGreaterThanOrEqual(115);
+    } finally {
+      if (saved === undefined) delete process.env.TCP_LAB_TIME_SCALE;
+      else process.env.TCP_LAB_TIME_SCALE = saved;
+    }
+  });
+});
