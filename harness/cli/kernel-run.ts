@@ -3,7 +3,7 @@
 // a scratch folder; its lab folders then join this run's folder as <lab>@<release>, each result.json saying which
 // kernel ran it and how (ranOn). The run ends with the verdicts by kernel.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { release } from 'node:os';
@@ -116,8 +116,38 @@ async function collect(share: string, runDir: string, rel: string): Promise<stri
   return moved;
 }
 
+/** Is a process with this pid still there? */
+function alive(pid: unknown): boolean {
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Scratch folders left by a kernel run whose CLI was SIGKILLed (nothing could remove them then): remove them now. */
+export async function sweepScratch(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const run of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (!run.isDirectory()) continue;
+    const dir = path.join(root, run.name);
+    const scratch = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith('.kernel-'));
+    if (!scratch.length) continue;
+    const marker = await readFile(path.join(dir, 'run.json'), 'utf8').then((t) => JSON.parse(t) as { pid?: unknown }, () => ({ pid: undefined }));
+    if (alive(marker.pid)) continue;
+    for (const f of scratch) {
+      await rm(path.join(dir, f), { recursive: true, force: true });
+      removed.push(path.join(dir, f));
+    }
+  }
+  return removed;
+}
+
 /** Run the labs on each kernel in turn; returns the exit code (the worst outcome wins, as for one lab). */
 export async function kernelRunCommand(req: KernelRunRequest): Promise<number> {
+  await sweepScratch(path.dirname(req.runDir));
   const toStdout = !req.json && !(req.reporter && !req.reporterOut);
   const print = (t: string) => void (toStdout ? process.stdout : process.stderr).write(t);
   const ac = new AbortController();
