@@ -1,20 +1,32 @@
-// How much slower than the machine's own speed the harness runs here. On a host it is 1. In a guest that QEMU
-// emulates (TCG: every instruction translated, 5-20x slower) the harness's own work (starting processes, running
-// ss, parsing) is that much slower while the guest kernel's timers still run in real time. Deadlines (how long to
-// wait before giving up) are multiplied by it, so a slow guest does not turn a wait that would have succeeded
-// into an error; what a lab measures (timer lengths, when a state appeared) is never scaled.
+// How much slower than the machine's own speed the harness runs here. On an idle host it is 1. In a guest that
+// QEMU emulates (TCG: every instruction translated, 5-20x slower) the harness's own work (starting processes,
+// running ss, parsing) is that much slower while the guest kernel's timers still run in real time; on a host
+// whose cores are all busy (CI running several test files, a suite beside other work) the same holds, less so.
+// Deadlines (how long to wait before giving up) are multiplied by it, so slowness does not turn a wait that
+// would have succeeded into an error; what a lab measures (timer lengths, when a state appeared) is never scaled.
+import { availableParallelism, loadavg } from 'node:os';
 
 /** The factor for an emulated guest when TCP_LAB_TIME_SCALE does not say otherwise (TCG measured 5-20x). */
 export const EMULATED_SCALE = 10;
+/** The most a busy host stretches a deadline. */
+export const MAX_LOAD_SCALE = 4;
 
-/** TCP_LAB_TIME_SCALE (1-100) if set, else 10 in an emulated guest (TCP_LAB_RAN_ON=emulated), else 1. */
-export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
-  const given = Number(env.TCP_LAB_TIME_SCALE);
-  if (env.TCP_LAB_TIME_SCALE !== undefined && Number.isFinite(given) && given >= 1 && given <= 100) return given;
-  return env.TCP_LAB_RAN_ON === 'emulated' ? EMULATED_SCALE : 1;
+/** How busy the host is: runnable tasks per core over the last minute, from 1 (idle or less) to MAX_LOAD_SCALE. */
+export function loadScale(load = loadavg()[0], cores = availableParallelism()): number {
+  return Math.min(MAX_LOAD_SCALE, Math.max(1, load / Math.max(1, cores)));
 }
 
-/** A deadline as this machine needs it: `ms` times timeScale(). */
+/**
+ * TCP_LAB_TIME_SCALE (1-100) if set; else 10 in an emulated guest (TCP_LAB_RAN_ON=emulated); else how busy the
+ * host is (loadScale: 1 when its cores are not all busy).
+ */
+export function timeScale(env: NodeJS.ProcessEnv = process.env, load = loadScale()): number {
+  const given = Number(env.TCP_LAB_TIME_SCALE);
+  if (env.TCP_LAB_TIME_SCALE !== undefined && Number.isFinite(given) && given >= 1 && given <= 100) return given;
+  return env.TCP_LAB_RAN_ON === 'emulated' ? EMULATED_SCALE : load;
+}
+
+/** A deadline as this machine needs it now: `ms` times timeScale(). */
 export function deadline(ms: number): number {
   return Math.round(ms * timeScale());
 }

@@ -1,16 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { deadline, EMULATED_SCALE, timeScale } from '../../harness/kernel/pace.ts';
+import { deadline, EMULATED_SCALE, loadScale, MAX_LOAD_SCALE, timeScale } from '../../harness/kernel/pace.ts';
 import { until } from '../../harness/kernel/wait.ts';
 import { WaitTimeout } from '../../harness/errors.ts';
 
 describe('deadlines on slower machines', () => {
-  it('is 1 on a host, 10 in an emulated guest, and TCP_LAB_TIME_SCALE when it is a number from 1 to 100', () => {
-    expect(timeScale({})).toBe(1);
-    expect(timeScale({ TCP_LAB_RAN_ON: 'kvm' })).toBe(1);
-    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated' })).toBe(EMULATED_SCALE);
+  it('is 1 on an idle host, the load per core on a busy one, 10 in an emulated guest, and TCP_LAB_TIME_SCALE when it is a number from 1 to 100', () => {
+    expect(timeScale({}, 1)).toBe(1);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'kvm' }, 1)).toBe(1);
+    expect(timeScale({}, 2.5)).toBe(2.5);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated' }, 2.5)).toBe(EMULATED_SCALE);
     expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_TIME_SCALE: '3' })).toBe(3);
-    expect(timeScale({ TCP_LAB_TIME_SCALE: '0.5' })).toBe(1);
-    expect(timeScale({ TCP_LAB_TIME_SCALE: 'fast' })).toBe(1);
+    expect(timeScale({ TCP_LAB_TIME_SCALE: '0.5' }, 1)).toBe(1);
+    expect(timeScale({ TCP_LAB_TIME_SCALE: 'fast' }, 1)).toBe(1);
+  });
+
+  it('reads the load as runnable tasks per core, from 1 to a cap', () => {
+    expect(loadScale(0.3, 2)).toBe(1);
+    expect(loadScale(5, 2)).toBe(2.5);
+    expect(loadScale(40, 2)).toBe(MAX_LOAD_SCALE);
+    expect(loadScale(3, 0)).toBe(3);
   });
 
   it("stretches a wait's deadline, not its answer", async () => {
