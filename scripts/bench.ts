@@ -4,6 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BenchUsage } from './bench/util.ts';
+import { strict } from '../harness/cli/flags.ts';
 
 type Run = () => Promise<void>;
 let chosen: Run | undefined;
@@ -16,7 +17,7 @@ const whole = (name: string, min: number, max: number) => (v: unknown) => {
 
 const runs = (y: Argv, dflt: number) => y.option('runs', { type: 'number', default: dflt, describe: 'measurements of each kind', coerce: whole('runs', 1, 100) });
 
-await yargs(hideBin(process.argv))
+const bench = yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
   .usage('Usage: npm run bench -- <what> [options]\n\nMeasures the harness side by side with a reference, in one run, and prints ratios.')
   .command('labs [lab..]', 'wall time of `npm run lab <lab>` (start to exit) and the lab\'s own time; --capture: what packet capture costs', (y) =>
@@ -51,17 +52,15 @@ await yargs(hideBin(process.argv))
       .option('capture', { type: 'boolean', default: true, describe: 'packet capture in the labs (--no-capture: none)' })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the run folder (with stability.md) instead of removing it' }),
   (a) => void (chosen = async () => (await import('./bench/stability.ts')).stabilityBench({ labs: (a.lab as string[] | undefined) ?? [], runs: a.runs as number, busy: a.busy as number, jobs: a.jobs as number | undefined, capture: !!a.capture, keep: !!a.keep })))
-  .demandCommand(1, 'name what to measure (see --help)')
-  .strict()
-  .version(false)
-  .help()
-  .alias('h', 'help')
-  .wrap(Math.min(110, yargs().terminalWidth()))
-  .fail((msg, err) => {
-    if (err && !(err instanceof BenchUsage) && err.name !== 'YError') throw err;
-    process.stderr.write(`bench: ${msg || err?.message} (see npm run bench -- --help)\n`);
+  .demandCommand(1, 'name what to measure (see --help)');
+await strict(
+  bench,
+  (msg) => {
+    process.stderr.write(`bench: ${msg} (see npm run bench -- --help)\n`);
     process.exit(2);
-  })
+  },
+  (err) => err instanceof BenchUsage,
+)
   .parseAsync();
 
 try {

@@ -1,6 +1,6 @@
 // Options and checks shared by the CLI's ways of running labs (one lab, several, on other kernels).
 import path from 'node:path';
-import type { Argv } from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { quote, UserError } from '../errors.ts';
 import type { LabDefinition } from '../lab/define.ts';
 import type { OptionSpecs } from '../lab/options.ts';
@@ -54,4 +54,21 @@ export function runFlags(y: Argv, json: string): Argv {
     .option('json', { type: 'boolean', describe: json })
     .option('results-dir', { type: 'string', requiresArg: true, describe: 'folder for run folders', defaultDescription: 'results/' })
     .option('capture', { type: 'boolean', describe: 'record a pcap per host beside result.json and draw its packet ladder (--no-capture: none)', default: true });
+}
+
+/**
+ * The parsing rules every command line here shares: unknown options refused, --help/-h, no --version, wrapped to
+ * the terminal; a mistake goes to `mistake` with yargs' message (an error that is not yargs' own is rethrown).
+ */
+export function strict(y: Argv, mistake: (message: string) => never, passes: (err: Error) => boolean = () => false): Argv {
+  return y
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, yargs().terminalWidth()))
+    .fail((msg, err) => {
+      if (err && err.name !== 'YError' && !passes(err)) throw err;
+      mistake(msg || err?.message || 'bad arguments');
+    });
 }

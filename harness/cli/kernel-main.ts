@@ -6,7 +6,7 @@ import { parseOptions, type OptionSpecs } from '../lab/options.ts';
 import { findLab, listLabs } from '../runs/registry.ts';
 import { preflight } from '../runs/sandbox.ts';
 import { guestPreflight } from '../guest/boot.ts';
-import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, tame } from './flags.ts';
+import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, strict, tame } from './flags.ts';
 import { kernelRunCommand, resolveKernels } from './kernel-run.ts';
 import { suiteFlags, suiteOptions } from './suite.ts';
 
@@ -51,16 +51,9 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
     .usage('Usage: npm run lab <lab> [<lab> ...|all] -- --kernel <version> [--kernel host] [options]\n\nRuns the labs on other kernels, each in a QEMU guest booted from it (or on this machine for host), into one run folder, and shows the verdicts by kernel.');
   runFlags(y, 'print the results as a JSON array on stdout instead of the report');
   if (single) addLabOptions(y, single.def);
-  await y
-    .strict()
-    .version(false)
-    .help()
-    .alias('h', 'help')
-    .wrap(Math.min(110, yargs().terminalWidth()))
-    .fail((msg, err) => {
-      if (err && err.name !== 'YError') throw err;
-      throw new UserError(`${tame(msg || err?.message || 'bad arguments')}${!single && /Unknown argument/.test(msg ?? '') ? ' (lab options need a single lab)' : ''} (see --help)`);
-    })
+  await strict(y, (msg) => {
+    throw new UserError(`${tame(msg)}${!single && /Unknown argument/.test(msg) ? ' (lab options need a single lab)' : ''} (see --help)`);
+  })
     .parseAsync()
     .then((a) => (argv = a as Record<string, unknown>));
   if (argv.help) return 0;

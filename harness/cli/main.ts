@@ -17,7 +17,7 @@ import { machineFacts } from '../results/machine.ts';
 import { writeRunIndex } from '../results/runs.ts';
 import { writeReportHtml } from '../report/html.ts';
 import { suiteCommand, suiteFlags, suiteOptions } from './suite.ts';
-import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, tame } from './flags.ts';
+import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, strict, tame } from './flags.ts';
 import { kernelFlags, kernelMain, wantsKernels } from './kernel-main.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
@@ -108,16 +108,9 @@ async function suiteMain(names: string[], args: string[]): Promise<number> {
     .scriptName('npm run lab --')
     .usage('Usage: npm run lab all [-- options]   |   npm run lab <lab> <lab> ... [-- options]\n\nRuns the labs at once, each in its own sandbox, longest first, into one run folder. Lab options need a single lab.');
   runFlags(y2, 'print the results as a JSON array on stdout instead of the report');
-  await y2
-    .strict()
-    .version(false)
-    .help()
-    .alias('h', 'help')
-    .wrap(Math.min(110, yargs().terminalWidth()))
-    .fail((msg, err) => {
-      if (err && err.name !== 'YError') throw err;
-      throw new UserError(`${tame(msg || err?.message || 'bad arguments')}${/Unknown argument/.test(msg ?? '') ? ' (lab options need a single lab)' : ''} (see --help)`);
-    })
+  await strict(y2, (msg) => {
+    throw new UserError(`${tame(msg)}${/Unknown argument/.test(msg) ? ' (lab options need a single lab)' : ''} (see --help)`);
+  })
     .parseAsync()
     .then((a) => (parsed = a as Record<string, unknown>));
   if (parsed.help) return EXIT.ran;
@@ -162,17 +155,10 @@ export async function main(args: string[]): Promise<number> {
       chosen = { entry: l, argv: argv as Record<string, unknown> };
     });
   }
-  await y
-    .demandCommand(1, "name a lab to run, or 'list' to see them")
-    .strict()
-    .version(false)
-    .help()
-    .alias('h', 'help')
-    .wrap(Math.min(110, y.terminalWidth()))
-    .fail((msg, err) => {
-      if (err && err.name !== 'YError') throw err;
-      throw new UserError(`${tame(msg || err?.message || 'bad arguments')} (see --help)`);
-    })
+  y.demandCommand(1, "name a lab to run, or 'list' to see them");
+  await strict(y, (msg) => {
+    throw new UserError(`${tame(msg)} (see --help)`);
+  })
     .parseAsync();
   if (chosen === 'list') await listCommand();
   else if (chosen && 'handler' in chosen) {

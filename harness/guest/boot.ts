@@ -31,21 +31,9 @@ export interface GuestRun {
   onLine?: (line: string) => void;
 }
 
-export interface GuestOutcome {
-  /** the command's exit code; null when the guest died, was stopped or timed out first */
-  exitCode: number | null;
+/** What a guest run came to: the boot's figures (launch.ts BootResult, the command's exit code first), and how it ran. */
+export interface GuestOutcome extends Omit<BootResult, 'kvmFailed' | 'kvmTrouble'> {
   how: 'kvm' | 'emulated';
-  /** QEMU started → the command started */
-  bootMs: number;
-  /** the guest kernel's uptime when the command started (its own boot, without QEMU's start) */
-  kernelBootMs?: number;
-  totalMs: number;
-  timedOut: boolean;
-  aborted: boolean;
-  /** the last lines of console, QEMU and the command, for a report when something went wrong */
-  tail: string[];
-  /** why there is no exit code, in one line */
-  problem?: string;
   /** set when KVM was tried first and failed: why (the run then went on emulated) */
   kvmFallback?: string;
 }

@@ -24,13 +24,16 @@ export interface BootRequest {
 }
 
 export interface BootResult {
+  /** the command's exit code; null when the guest died, was stopped or timed out first */
   exitCode: number | null;
+  /** QEMU started → the command started */
   bootMs: number;
   /** guest uptime when the command started: the kernel's own boot */
   kernelBootMs?: number;
   totalMs: number;
   timedOut: boolean;
   aborted: boolean;
+  /** the last lines of console, QEMU and the command, for a report when something went wrong */
   tail: string[];
   /** why there is no exit code, in one line */
   problem?: string;
