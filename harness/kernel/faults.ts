@@ -105,6 +105,24 @@ export function deleteRuleScript(handle: number): string {
   return `delete rule inet ${FAULT_TABLE} ${FAULT_CHAIN} handle ${handle}\n`;
 }
 
+/**
+ * nft JSON batch that lists our chain (tags, handles, counters: what parseChainListing reads) and then deletes the
+ * given rules: a lift counts and removes in one nft run (nft is slow to start on a slow machine, ~3 s in an
+ * emulated guest). The listing is taken before the deletions. Passed as nft's argument: nft opens /dev/stdin for
+ * JSON input, which fails on the socket a Node child gets as its stdin.
+ */
+export function listAndDeleteBatch(handles: readonly number[]): string {
+  const at = { family: 'inet', table: FAULT_TABLE, chain: FAULT_CHAIN };
+  return JSON.stringify({ nftables: [{ list: { chain: { family: 'inet', table: FAULT_TABLE, name: FAULT_CHAIN } } }, ...handles.map((handle) => ({ delete: { rule: { ...at, handle } } }))] });
+}
+
+/** The handle of the rule with this tag in what `nft --echo --handle` printed when it added it. */
+export function echoedHandle(out: string, tag: string): number | undefined {
+  const line = out.split('\n').find((l) => l.includes(`comment "${tag}"`));
+  const m = line === undefined ? null : /# handle (\d+)\s*$/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** nft script removing our table (and every rule in it). */
 export function teardownScript(): string {
   return `delete table inet ${FAULT_TABLE}\n`;
@@ -156,16 +174,16 @@ export class Faults {
     return f;
   }
 
-  /** Install a rule (drop by default) and record it. */
+  /** Install a rule (drop by default) and record it; nft echoes its handle (one nft run). */
   async add(rule: FaultRule, why?: string): Promise<Fault> {
     const id = `f${++this.seq}`;
     const expression = ruleExpression(rule);
-    await nft(addRuleScript(rule, id));
-    const found = (await this.listing()).get(id);
-    if (!found) throw new Error(`fault rule ${id} was added but nft does not list it`);
-    const fault: Fault = { id, rule, expression, handle: found.handle, active: true };
+    const echoed = echoedHandle(await run('nft', ['--echo', '--handle', '-f', '-'], { input: addRuleScript(rule, id) }), id);
+    const handle = echoed ?? (await this.listing()).get(id)?.handle;
+    if (handle === undefined) throw new Error(`fault rule ${id} was added but nft does not list it`);
+    const fault: Fault = { id, rule, expression, handle, active: true };
     this.installed.push(fault);
-    this.ctx.event('fault', `install ${id}: ${describeRule(rule)}${why ? ` (${why})` : ''}`, { op: 'install', id, ...rule, action: rule.action ?? 'drop', expression, handle: found.handle });
+    this.ctx.event('fault', `install ${id}: ${describeRule(rule)}${why ? ` (${why})` : ''}`, { op: 'install', id, ...rule, action: rule.action ?? 'drop', expression, handle });
     return fault;
   }
 
@@ -187,24 +205,31 @@ export class Faults {
 
   /** Remove a rule mid-lab and record how many segments it matched. */
   async lift(fault: Fault, why?: string): Promise<number> {
-    if (!fault.active) return fault.packetsAtLift ?? 0;
-    const packets = await this.packets(fault);
-    await nft(deleteRuleScript(fault.handle));
-    fault.active = false;
-    fault.packetsAtLift = packets;
-    this.ctx.event('fault', `lift ${fault.id}: ${describeRule(fault.rule)} — it matched ${packets} segment(s)${why ? ` (${why})` : ''}`, { op: 'lift', id: fault.id, packets, handle: fault.handle });
-    return packets;
+    if (fault.active) await this.liftNow([fault], why);
+    return fault.packetsAtLift ?? 0;
   }
 
-  /** Lift every active rule. */
+  /** Lift every active rule (one nft run). */
   async liftAll(why?: string): Promise<void> {
-    for (const f of this.installed) if (f.active) await this.lift(f, why);
+    await this.liftNow(this.installed.filter((f) => f.active), why);
   }
 
   /** Lift what is left and delete the table (teardown; the namespace dies anyway). */
   async close(): Promise<void> {
     await this.liftAll('teardown');
     await nft(teardownScript());
+  }
+
+  /** Read the rules' counters and delete them in one nft batch; record each lift. */
+  private async liftNow(faults: Fault[], why?: string): Promise<void> {
+    if (!faults.length) return;
+    const listed = parseChainListing(await run('nft', ['-j', listAndDeleteBatch(faults.map((f) => f.handle))]));
+    for (const fault of faults) {
+      const packets = listed.get(fault.id)?.packets ?? 0;
+      fault.active = false;
+      fault.packetsAtLift = packets;
+      this.ctx.event('fault', `lift ${fault.id}: ${describeRule(fault.rule)} — it matched ${packets} segment(s)${why ? ` (${why})` : ''}`, { op: 'lift', id: fault.id, packets, handle: fault.handle });
+    }
   }
 
   private async listing(): Promise<Map<string, { handle: number; packets: number }>> {

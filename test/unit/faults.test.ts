@@ -1,6 +1,6 @@
 // The nft fault rule builder: rules as data → nft script text, and reading handles/counters back.
 import { describe, expect, it } from 'vitest';
-import { addRuleScript, deleteRuleScript, describeRule, parseChainListing, ruleExpression, SEGMENT_KINDS, setupScript } from '../../harness/kernel/faults.ts';
+import { addRuleScript, deleteRuleScript, describeRule, echoedHandle, listAndDeleteBatch, parseChainListing, ruleExpression, SEGMENT_KINDS, setupScript } from '../../harness/kernel/faults.ts';
 
 describe('ruleExpression', () => {
   it('matches each segment kind by its flags', () => {
@@ -68,5 +68,24 @@ describe('parseChainListing', () => {
     expect(m.get('f1')).toEqual({ handle: 2, packets: 3 });
     expect(m.get('f2')).toEqual({ handle: 5, packets: 0 });
     expect(m.size).toBe(2);
+  });
+});
+
+describe('one nft run per install and per lift', () => {
+  it('finds the added rule\'s handle in what nft --echo --handle printed, by its exact tag', () => {
+    const out = 'add rule inet tcplab faults tcp dport 9000 counter packets 0 bytes 0 drop comment "f12" # handle 14\n'
+      + 'add rule inet tcplab faults tcp dport 9001 counter packets 0 bytes 0 drop comment "f1" # handle 3\n# new generation 4 by process 77 (nft)\n';
+    expect(echoedHandle(out, 'f1')).toBe(3);
+    expect(echoedHandle(out, 'f12')).toBe(14);
+    expect(echoedHandle(out, 'f2')).toBeUndefined();
+    expect(echoedHandle('add rule inet tcplab faults counter comment "f1"\n', 'f1')).toBeUndefined();
+  });
+  it('lists the chain before deleting the rules, in one JSON batch', () => {
+    const batch = JSON.parse(listAndDeleteBatch([4, 9])) as { nftables: Record<string, unknown>[] };
+    expect(batch.nftables).toEqual([
+      { list: { chain: { family: 'inet', table: 'tcplab', name: 'faults' } } },
+      { delete: { rule: { family: 'inet', table: 'tcplab', chain: 'faults', handle: 4 } } },
+      { delete: { rule: { family: 'inet', table: 'tcplab', chain: 'faults', handle: 9 } } },
+    ]);
   });
 });
