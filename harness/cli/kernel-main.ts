@@ -21,7 +21,7 @@ export function kernelFlags(y: Argv): Argv {
   return y
     .option('kernel', { type: 'string', array: true, requiresArg: true, describe: "run the labs on this kernel (repeatable): a version added with 'npm run lab kernels -- add <version>', an exact release, or host" })
     .option('accel', { type: 'string', requiresArg: true, describe: 'how guests run: kvm, tcg (QEMU emulation) or auto (KVM where it works)', defaultDescription: 'auto' })
-    .option('guest-timeout', { type: 'string', requiresArg: true, describe: 'stop a guest that has not finished after this many seconds', defaultDescription: 'from the labs\u2019 time hints, 20x' });
+    .option('guest-timeout', { type: 'string', requiresArg: true, describe: 'stop a guest that has not finished after this many seconds', defaultDescription: '3 min + per lab 40x its time hint, at least 90 s' });
 }
 
 /** The inner CLI's arguments: the lab names and options, --no-capture, --jobs, --repeat; nothing about kernels or output. */
