@@ -1,6 +1,7 @@
 // The handshake states, each held with a dropped segment, and how a handshake that stays stuck ends.
-import { A001, Faults, LOOPBACK, NFT_INSTALL, all, defineLab, dial, endsOf, filterSockets, is, listen, need, stateIn, waitForEnd, waitForGone, type DialOutcome } from '../harness/index.ts';
-
+import { A001, Faults, LOOPBACK, NFT_INSTALL, all, deadline, defineLab, dial, endsOf, filterSockets, is, listen, need, stateIn, timeScale, waitForEnd, waitForGone, type DialOutcome } from '../harness/index.ts';
+/** tcp_syn_retries and tcp_synack_retries: 1 (a stuck handshake ends in ~3 s); more on a slower machine such as an emulated guest (each doubles the time; not for a busy host's load), so a rule lifted some harness steps later (nft takes seconds there) still finds the handshake alive */
+const RETRIES = String(1 + Math.round(Math.log2(timeScale(process.env, 1))));
 const text = (o: DialOutcome) => (o.ok ? `connected after ${o.ms} ms` : `${o.code} after ${o.ms} ms`);
 export default defineLab({
   title: 'The handshake states: LISTEN, SYN-SENT, SYN-RECV, ESTABLISHED, held with dropped segments',
@@ -9,15 +10,15 @@ export default defineLab({
     'A listener is opened (LISTEN). A client connects while an nft rule drops its SYN (SYN-SENT), then the rule is ' +
     'lifted and the retransmitted SYN completes it. Another client connects while its last handshake ACK is dropped: ' +
     'the server holds the connection in SYN-RECV (accept() does not return) until the rule is lifted. Two more ' +
-    'handshakes are left stuck (tcp_syn_retries and tcp_synack_retries = 1) to show how they end: connect() fails, ' +
-    'and the server forgets a half-open connection the client still believes in.',
+    'handshakes are left stuck (tcp_syn_retries and tcp_synack_retries = 1; more on an emulated guest) to show how ' +
+    'they end: connect() fails, and the server forgets a half-open connection the client still believes in.',
   claims: {
     'listen-state': [A001, 'A server socket that has called listen() is in LISTEN, ready to accept connections.'],
     'syn-sent-state': [A001, "A client that has sent its SYN is in SYN_SENT until the SYN+ACK (the handshake's second segment) arrives."],
     'syn-rcvd-hidden': [A001, "SYN_RCVD is the server side's short intermediate state after receiving a SYN; netstat hardly ever shows it unless the handshake's last ACK is withheld, and it becomes ESTABLISHED when that ACK arrives."],
     'established-state': [A001, 'After the three handshake segments both ends are ESTABLISHED.'],
   },
-  sysctls: { 'net.ipv4.tcp_syn_retries': '1', 'net.ipv4.tcp_synack_retries': '1' },
+  sysctls: { 'net.ipv4.tcp_syn_retries': RETRIES, 'net.ipv4.tcp_synack_retries': RETRIES },
   needs: [{ program: 'nft', install: NFT_INSTALL }],
   async run(ctx) {
     const faults = await Faults.open(ctx);
@@ -50,8 +51,7 @@ export default defineLab({
     ctx.step('ESTABLISHED: a plain handshake');
     const c = dial(P, 41004, LOOPBACK);
     ctx.defer(() => c.socket.destroy());
-    const cOutcome = await c.outcome;
-    await main.nextConnection();
+    const [cOutcome] = [await c.outcome, await main.nextConnection()];
     const est = await waitForEnd(ctx, endsOf(41004, P).server, 'ESTAB', { label: 'ESTABLISHED' });
     recv.plain = filterSockets(est.sockets, { localPort: P, state: 'SYN-RECV' }).length;
     ctx.step('the stuck handshakes end');
@@ -60,7 +60,7 @@ export default defineLab({
     const stuckRecv = { goneAfterMs: Date.now() - doomedRecv.startedAt, client: stateIn(gone, endsOf(41002, half).client), write: '' };
     await faults.lift(halfRule, "so the client's data can reach the server");
     doomedRecv.socket.write('hello?');
-    stuckRecv.write = (await Promise.race([doomedRecv.laterError, new Promise<undefined>((r) => setTimeout(r, 2000))]))?.code ?? 'no error within 2 s';
+    stuckRecv.write = await ((ms) => Promise.race([doomedRecv.laterError, new Promise<undefined>((r) => setTimeout(r, ms))]).then((e) => e?.code ?? `no error within ${ms} ms`))(deadline(2000));
     return { listening, accepted: main.connections.length, sent, recv, established: { connect: text(cOutcome), client: stateIn(est, endsOf(41004, P).client), server: stateIn(est, endsOf(41004, P).server) }, stuckSent, stuckRecv };
   },
   judge: ({ listening, accepted, sent, recv, established: e }) => ({
@@ -81,7 +81,7 @@ export default defineLab({
   }),
   tables: (ev) => [{
     title: 'Handshakes held with a dropped segment, and how they end',
-    columns: ['fault', 'held state', 'fault lifted', 'fault kept (tcp_syn_retries = tcp_synack_retries = 1)'],
+    columns: ['fault', 'held state', 'fault lifted', `fault kept (tcp_syn_retries = tcp_synack_retries = ${RETRIES})`],
     rows: [
       ['SYN dropped', `client ${ev.sent.held}`, `connect() ${ev.sent.connect}`, `connect() ${ev.stuckSent}`],
       ['last ACK dropped', `server ${ev.recv.held}, client ${ev.recv.client}`, `accept() ${ev.recv.acceptMs} ms after the lift`, `server end gone after ${ev.stuckRecv.goneAfterMs} ms; client still ${ev.stuckRecv.client}; its write got ${ev.stuckRecv.write}`],

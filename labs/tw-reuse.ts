@@ -10,8 +10,8 @@ export default defineLab({
   seconds: 3,
   setup:
     'Each cell has its own namespaces (its own sysctls; all run at once): a client with a one-port ip_local_port_range ' +
-    'connects, closes first (its port goes to TIME-WAIT) and retries connect() every 50 ms until it works or the ' +
-    'deadline passes. Cells: tcp_tw_reuse 0/1/2 x tcp_timestamps 0/1 x loopback / two hosts, plus tcp_tw_reuse_delay ' +
+    'connects, closes first (its port goes to TIME-WAIT) and, once ss shows that TIME-WAIT, retries connect() every 50 ms until ' +
+    'it works or the deadline passes. Cells: tcp_tw_reuse 0/1/2 x tcp_timestamps 0/1 x loopback / two hosts, plus tcp_tw_reuse_delay ' +
     'values. Then a server that closed first tries to listen again on its port, tcp_tw_reuse on, no SO_REUSEADDR.',
   claims: {
     'reuse-after-1s': [A000, 'With tcp_tw_reuse=1 and tcp_timestamps=1, connect() reuses a local port whose TIME-WAIT socket is more than 1 second old.'],
@@ -21,7 +21,7 @@ export default defineLab({
   },
   options: {
     delays: ints(1, 10000, [200, 2500], 'extra tcp_tw_reuse_delay values to measure (two hosts, reuse=1, timestamps=1)', 'ms'),
-    deadline: int(500, 20000, 2500, 'how long a matrix cell retries connect()', 'ms'),
+    deadline: int(500, 20000, 2500, 'how long a matrix cell retries connect(), from the TIME-WAIT ss showed', 'ms'),
   },
   async run(ctx, o) {
     const hasDelay = hasSysctl('net.ipv4.tcp_tw_reuse_delay');
@@ -39,8 +39,8 @@ export default defineLab({
       const closedAt = Date.now();
       await closeActively(await connectFrom(client, port, addr));
       const c: Cell = { closeMs: Date.now() - closedAt, failures: [] };
-      await ctx.waitForSockets(`TIME-WAIT on ${client.name}:${CLIENT_PORT}`, { localPort: CLIENT_PORT, state: 'TIME-WAIT' }, { host: client.host });
-      while (Date.now() - closedAt < deadlineMs && !ctx.signal.aborted && c.reusedAfterMs === undefined) {
+      const seenAt = await ctx.waitForSockets(`TIME-WAIT on ${client.name}:${CLIENT_PORT}`, { localPort: CLIENT_PORT, state: 'TIME-WAIT' }, { host: client.host }).then(() => Date.now()); // the retry window starts at the TIME-WAIT seen, so a slow set-up cannot use it up
+      while (Date.now() - seenAt < deadlineMs && !ctx.signal.aborted && c.reusedAfterMs === undefined) {
         const at = Date.now() - closedAt;
         await connectFrom(client, port, addr).then((s) => { ctx.defer(() => s.destroy()); c.reusedAfterMs = Date.now() - closedAt; }, (e: NodeJS.ErrnoException) => { c.failures.push(e.code ?? String(e)); c.lastFailAtMs = at; return sleep(50); });
       }
@@ -66,7 +66,7 @@ export default defineLab({
     const watched = need(`a watch long enough to see reuse start after 1 s (deadline ${deadline} ms)`, deadline >= 1500 || main?.reusedAfterMs !== undefined, `the watch ended at ${deadline} ms`);
     return {
       'reuse-after-1s': all(
-        watched,
+        watched, need('a connect() was refused before the port was reused (else the switch was not seen)', !main || main.reusedAfterMs === undefined || main.lastFailAtMs !== undefined || main.reusedAfterMs < 999, `the first connect(), ${main?.reusedAfterMs} ms after the close, already reused it: the TIME-WAIT was seen too late`),
         check('two hosts, reuse=1, timestamps=1: the switch from failing to reusing', main && `${fmt(main)} (last failure ${main.lastFailAtMs ?? '-'} ms, close took ${main.closeMs} ms)`, 'at 1000 ms after TIME-WAIT began', brackets(main, 1000)),
       ),
       'reuse-needs-timestamps': every(

@@ -1,10 +1,11 @@
 // A small dedicated child process that speaks JSON lines on stdout (and takes one-word commands on stdin),
 // for labs that need a socket owner with its own limits (prlimit) or its own pid. It dies with the runner:
-// the child calls dieWithParent() itself and teardown kills it.
+// the child calls dieWithParent() itself and teardown kills it. Its script is started as actors are (launch.ts):
+// from an esbuild bundle with plain node, the tsx loader only as the fallback.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { Recorder } from '../kernel/recorder.ts';
 import { until } from '../kernel/wait.ts';
+import { scriptLaunch } from './launch.ts';
 
 export type HelperMessage = { type: string } & Record<string, unknown>;
 
@@ -19,11 +20,10 @@ export interface HelperProcess {
   send(command: string): void;
 }
 
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
-
-/** Start `node --import tsx <script> ...args`, optionally behind a wrapper (e.g. prlimit), killed at teardown. */
+/** Start the TypeScript `script` with node (bundled, else through tsx), optionally behind a wrapper (e.g. prlimit), killed at teardown. */
 export async function startHelper(ctx: Recorder, name: string, script: string, args: string[], wrapper: string[] = []): Promise<HelperProcess> {
-  const node = [process.execPath, '--import', TSX_LOADER, script, ...args];
+  const launch = await scriptLaunch(script);
+  const node = [process.execPath, ...launch.args, ...args];
   const argv = [...wrapper, ...node];
   // its own process group: Ctrl-C reaches the lab, which stops it; it still dies with the lab (PR_SET_PDEATHSIG)
   const proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -52,6 +52,8 @@ export async function startHelper(ctx: Recorder, name: string, script: string, a
     proc.once('spawn', () => resolve(proc.pid!));
     proc.once('error', reject);
   });
+  const how = launch.how === 'bundle' ? 'bundled script' : `tsx loader${launch.note ? ` (no bundle: ${launch.note})` : ''}`;
+  ctx.event('helper-spawn', `[${name}] started, pid ${spawned}, ${how}`, { helper: name, pid: spawned, launch: launch.how });
   const next: HelperProcess['next'] = (what, match, o = {}) =>
     until<HelperMessage, HelperMessage[]>(
       async () => {

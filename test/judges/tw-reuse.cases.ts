@@ -34,5 +34,11 @@ export default judgeCases('tw-reuse', lab, [
     evidence: run(linux, { server: { reuse: '0' } }),
     expect: { 'reuse-client-only': 'inconclusive' },
   },
+  {
+    name: 'a slow machine saw the TIME-WAIT only after the reuse point: the first connect() reused it, so "after 1 s" is inconclusive',
+    evidence: run((topo, reuse, ts) => (topo === 'two-host' && reuse === 1 && ts === 1 ? { closeMs: 1762, failures: [], reusedAfterMs: 4951 } : linux(topo, reuse, ts))),
+    expect: { 'reuse-after-1s': 'inconclusive', 'reuse-needs-timestamps': 'confirmed', 'reuse-client-only': 'confirmed', 'tw-reuse-remedy': 'partly' },
+    observed: { 'reuse-after-1s': /already reused it: the TIME-WAIT was seen too late/ },
+  },
   { name: 'the two-host cell did not run: inconclusive', evidence: run((topo, reuse, ts) => (topo === 'two-host' && reuse === 1 && ts === 1 ? null : linux(topo, reuse, ts))), expect: { 'reuse-after-1s': 'inconclusive', 'tw-reuse-remedy': 'inconclusive' } },
 ]);
