@@ -31,7 +31,7 @@ export { dial, type Dial, type DialOutcome } from './kernel/dial.ts';
 export { Faults, NFT_INSTALL, type FaultRule, type SegmentKind } from './kernel/faults.ts';
 export { counterDelta, formatDelta, readCounters, type Counters } from './kernel/counters.ts';
 export { hasSysctl, readSysctl, sysctlPath, writeSysctl } from './kernel/sysctl.ts';
-export { deadline, timeScale } from './kernel/pace.ts';
+export { deadline, machineSlowness, timeScale } from './kernel/pace.ts';
 export { createNetns, twoHosts, type Netns, type TwoHosts } from './kernel/topology.ts';
 export { connectFrom, listenIn } from './kernel/topology-sockets.ts';
 export { countersOf } from './kernel/topology-counters.ts';

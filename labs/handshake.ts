@@ -1,7 +1,7 @@
 // The handshake states, each held with a dropped segment, and how a handshake that stays stuck ends.
-import { A001, Faults, LOOPBACK, NFT_INSTALL, all, deadline, defineLab, dial, endsOf, filterSockets, is, listen, need, stateIn, timeScale, waitForEnd, waitForGone, type DialOutcome } from '../harness/index.ts';
+import { A001, Faults, LOOPBACK, NFT_INSTALL, all, deadline, defineLab, dial, endsOf, filterSockets, is, listen, need, stateIn, machineSlowness, waitForEnd, waitForGone, type DialOutcome } from '../harness/index.ts';
 /** tcp_syn_retries and tcp_synack_retries: 1 (a stuck handshake ends in ~3 s); more on a slower machine such as an emulated guest (each doubles the time; not for a busy host's load), so a rule lifted some harness steps later (nft takes seconds there) still finds the handshake alive */
-const RETRIES = String(1 + Math.round(Math.log2(timeScale(process.env, 1))));
+const RETRIES = String(1 + Math.round(Math.log2(machineSlowness())));
 const text = (o: DialOutcome) => (o.ok ? `connected after ${o.ms} ms` : `${o.code} after ${o.ms} ms`);
 export default defineLab({
   title: 'The handshake states: LISTEN, SYN-SENT, SYN-RECV, ESTABLISHED, held with dropped segments',

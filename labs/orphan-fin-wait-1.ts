@@ -1,5 +1,5 @@
 // A killed process whose FIN is not acknowledged: does its socket pass through FIN-WAIT-1, and what ends it?
-import { A003, Faults, LOOPBACK, NFT_INSTALL, all, atLeast, between, counterDelta, defineLab, endsOf, int, is, listen, need, readCounters, startActors, stateIn, timeScale, waitForEnd, waitForGone } from '../harness/index.ts';
+import { A003, Faults, LOOPBACK, NFT_INSTALL, all, atLeast, between, counterDelta, defineLab, endsOf, int, is, listen, need, readCounters, startActors, stateIn, machineSlowness, waitForEnd, waitForGone } from '../harness/index.ts';
 
 export default defineLab({
   title: 'A killed process: FIN-WAIT-1 first, and an orphan whose FIN is never ACKed lasts tcp_orphan_retries',
@@ -19,7 +19,7 @@ export default defineLab({
   options: { retries: int(1, 6, 2, 'net.ipv4.tcp_orphan_retries inside the sandbox for the second orphan (raised on a slower machine, see the set-up)', 'retransmissions') },
   needs: [{ program: 'nft', install: NFT_INSTALL }],
   async run(ctx, o) {
-    const scale = timeScale();
+    const scale = machineSlowness();
     const retries = Math.min(8, o.retries + Math.ceil(Math.log2(scale)));
     const faults = await Faults.open(ctx);
     const port = ctx.port();

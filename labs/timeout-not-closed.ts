@@ -1,5 +1,5 @@
 // Does a send/recv timeout close a connection? And which timeouts of the kernel's own do?
-import { A002, Faults, IPPROTO_TCP, NFT_INSTALL, TCP_USER_TIMEOUT, all, check, checkActors, defineLab, endIn, endsOf, every, formatResult, int, is, need, startActors, stateIn, timeScale, type SockRecord, type SyscallResult } from '../harness/index.ts';
+import { A002, Faults, IPPROTO_TCP, NFT_INSTALL, TCP_USER_TIMEOUT, all, check, checkActors, defineLab, endIn, endsOf, every, formatResult, int, is, need, startActors, stateIn, machineSlowness, type SockRecord, type SyscallResult } from '../harness/index.ts';
 
 export default defineLab({
   title: 'A send/recv timeout does not close a connection; retransmission and keepalive timeouts do',
@@ -29,7 +29,7 @@ export default defineLab({
     for (const p of [port, silentPort]) await server.listen(p, { allowHalfOpen: true });
     const open = async (read = false, who = client, p = port) => { const c = await who.connect(p, { read }); return { c, s: await server.accepted(c.localPort), end: endsOf(c.localPort, p) }; };
     // kernel timers get room on a slower machine (an emulated guest, not a busy host's load): x its time scale as a power of 2, recorded; their length is not what the claims test
-    const scale = timeScale(process.env, 1), pace = 2 ** Math.round(Math.log2(scale)), retries2 = o.retries2 + Math.log2(pace);
+    const scale = machineSlowness(), pace = 2 ** Math.round(Math.log2(scale)), retries2 = o.retries2 + Math.log2(pace);
     if (pace > 1) ctx.event('pace', `kernel timers x${pace} (the harness runs ${scale.toFixed(1)}x slower): TCP_USER_TIMEOUT, keepalive idle and interval; tcp_retries2 ${o.retries2} + ${retries2 - o.retries2}`, { scale: pace, retries2 });
     ctx.step(`kernel timeouts: tcp_retries2 = ${retries2}, the server goes silent on :${silentPort}, then the timers start (the application timeouts run meanwhile)`);
     const [, faults] = [await ctx.sysctl('net.ipv4.tcp_retries2', String(retries2)), await Faults.open(ctx)];

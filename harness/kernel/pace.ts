@@ -30,3 +30,13 @@ export function timeScale(env: NodeJS.ProcessEnv = process.env, load = loadScale
 export function deadline(ms: number): number {
   return Math.round(ms * timeScale());
 }
+
+/**
+ * How much slower this machine itself is, leaving out how busy the host is: 10 in an emulated guest (or
+ * TCP_LAB_TIME_SCALE), 1 on any host. A lab that shortens a kernel timer in its sandbox may lengthen it by this
+ * (and record it) so a slow guest's harness still sees the state the timer ends; on a host its settings never
+ * depend on the load.
+ */
+export function machineSlowness(env: NodeJS.ProcessEnv = process.env): number {
+  return timeScale(env, 1);
+}
