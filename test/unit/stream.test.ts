@@ -26,6 +26,9 @@ describe('streamRun', () => {
     expect(err.message).toBe('cannot read that');
     expect(Date.now() - t0).toBeLessThan(3000);
     const slow = await streamRun('sleep', ['5'], () => {}, { timeoutMs: 100 }).catch((e) => e);
-    expect(slow.message).toMatch(/timed out after 100 ms/);
+    // 100 ms, or more on a busy machine (deadlines stretch with the load: kernel/pace.ts)
+    const ms = Number(/timed out after (\d+) ms/.exec(slow.message)?.[1]);
+    expect(ms).toBeGreaterThanOrEqual(100);
+    expect(ms).toBeLessThanOrEqual(400);
   });
 });
