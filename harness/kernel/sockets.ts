@@ -2,6 +2,8 @@
 // kernel), clients from Node's net module, and the ways a connection can be closed.
 import net from 'node:net';
 import { once } from 'node:events';
+import { WaitTimeout } from '../errors.ts';
+import { deadline } from './pace.ts';
 import {
   SOL_SOCKET, SO_REUSEADDR, SO_REUSEPORT, SyscallError, bindTo, closeFd, getIntOption,
   listenOn, setIntOption, tcpSocket,
@@ -82,13 +84,19 @@ export function fdOf(x: net.Socket | net.Server): number {
   return fd;
 }
 
+/** How long nextConnection waits by default before giving up. */
+const NEXT_CONNECTION_MS = 30_000;
+
 /** A listener made with tryListen and then handed to Node, so connections arrive as net.Socket. */
 export interface Listener {
   server: net.Server;
   attempt: BindAttempt;
   connections: net.Socket[];
-  /** resolves with the next accepted connection */
-  nextConnection(): Promise<net.Socket>;
+  /**
+   * Resolves with the next accepted connection; rejects with WaitTimeout when none comes within timeoutMs
+   * (default 30 s, stretched on a slow machine: pace.ts), so a handshake that died cannot hang a lab.
+   */
+  nextConnection(timeoutMs?: number): Promise<net.Socket>;
   close(): Promise<void>;
 }
 
@@ -106,25 +114,40 @@ export async function adopt(attempt: BindAttempt, allowHalfOpen = false): Promis
   if (attempt.fd === undefined) throw new Error(`no listening fd to adopt on port ${attempt.port}`);
   const server = net.createServer({ allowHalfOpen });
   const connections: net.Socket[] = [];
+  // accepted connections no nextConnection has taken yet, and the calls waiting for one, both oldest first
+  const unclaimed: net.Socket[] = [];
   const waiting: ((s: net.Socket) => void)[] = [];
   server.on('connection', (s) => {
     connections.push(s);
     s.on('error', () => {}); // labs observe errors through their own listeners; never crash the runner
     const w = waiting.shift();
     if (w) w(s);
+    else unclaimed.push(s);
   });
   // the backlog again: Node calls listen(2) on an adopted fd too, with 511 unless told otherwise
   server.listen({ fd: attempt.fd, backlog: attempt.backlog });
   await once(server, 'listening');
-  let accepted = 0;
   return {
     server,
     attempt,
     connections,
-    nextConnection() {
-      const i = accepted++;
-      if (connections[i]) return Promise.resolve(connections[i]);
-      return new Promise((resolve) => waiting.push(resolve));
+    nextConnection(timeoutMs = NEXT_CONNECTION_MS) {
+      const ready = unclaimed.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        const limit = deadline(timeoutMs);
+        const take = (s: net.Socket) => {
+          clearTimeout(timer);
+          resolve(s);
+        };
+        // a call that gives up leaves the queue: the next connection goes to the next call
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(take), 1);
+          reject(new WaitTimeout(`no connection accepted on port ${attempt.port} after ${limit} ms`));
+        }, limit);
+        timer.unref();
+        waiting.push(take);
+      });
     },
     close: () => closeServer(server),
   };
