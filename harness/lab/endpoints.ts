@@ -50,6 +50,7 @@ export function waitForEnd(ctx: LabContext, end: End, state: SsState, o: EndWait
   return pastItsTimer(ctx, end, o.timeoutMs ?? 2000, (timeoutMs) =>
     ctx.waitSs(`${state} for the ${end.name} end :${end.localPort} -> :${end.peerPort}`, (read) => stateIn(read, end) === state, {
       ...endWaitOptions(end, o),
+      filter: { localPort: end.localPort, peerPort: end.peerPort },
       focus: { localPort: end.localPort, peerPort: end.peerPort },
       timeoutMs,
     }));
@@ -60,6 +61,7 @@ export function waitForGone(ctx: LabContext, end: End, o: EndWaitOptions = {}): 
   return pastItsTimer(ctx, end, o.timeoutMs ?? 3000, (timeoutMs) =>
     ctx.waitSs(`disappearance of the ${end.name} end :${end.localPort} -> :${end.peerPort}`, (read) => !endIn(read, end), {
       ...endWaitOptions(end, o),
+      filter: { localPort: end.localPort, peerPort: end.peerPort },
       focus: { localPort: end.localPort },
       timeoutMs,
     }));

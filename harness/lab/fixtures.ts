@@ -96,6 +96,7 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
     const want = (s: { local: string; peer: string }) => ends.some((e) => s.local.endsWith(`:${e.localPort}`) && s.peer.endsWith(`:${e.peerPort}`));
     const proof = await ctx.waitSs(`${n} x ${state} on the ${on} side of :${port}`, (read) => filterSockets(read, { state: state as SsState }).filter(want).length >= n, {
       timeoutMs: o.timeoutMs ?? 3000,
+      filter: { port, state: state as SsState },
       focus: { port },
     });
     seen = filterSockets(proof.sockets, { state: state as SsState }).filter(want).length;
