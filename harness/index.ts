@@ -7,7 +7,7 @@
 // --- declaring a lab -------------------------------------------------------------------------------
 export { defineLab, type Claims, type Lab, type LabSpec } from './lab/define.ts';
 export { choice, flag, int, ints, list, type OptionValues } from './lab/options.ts';
-export { all, atLeast, atMost, because, between, caveat, check, every, is, isNot, missing, need, no, oneOf, some, yes, grade, type ClaimJudgement, type Figure, type Judged } from './lab/judge.ts';
+export { all, atLeast, atMost, because, between, caveat, check, every, fig, is, isNot, missing, need, no, oneOf, some, yes, grade, type ClaimJudgement, type Figure, type Judged } from './lab/judge.ts';
 export { A000, A001, A002, A003 } from './lab/articles.ts';
 export { LabContext } from './lab/context.ts';
 export { cellAt, cellsOf, type CellOf, type CellResult } from './lab/matrix.ts';

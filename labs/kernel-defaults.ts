@@ -1,6 +1,6 @@
 // The defaults the articles quote: tcp_timestamps on, an open-file limit of 1024, timeouts for FIN-WAIT-2 and CLOSE-WAIT.
 import { readFileSync } from 'node:fs';
-import { A000, A003, all, defineLab, hasSysctl, is, readSysctl, yes } from '../harness/index.ts';
+import { A000, A003, all, defineLab, fig, hasSysctl, is, missing, readSysctl, yes } from '../harness/index.ts';
 
 /** sysctls that could bound a CLOSE-WAIT socket, on some kernel or other */
 const CLOSE_WAIT_KNOBS = ['net.ipv4.tcp_close_wait_timeout', 'net.ipv4.tcp_closewait_timeout', 'net.netfilter.nf_conntrack_tcp_timeout_close_wait'];
@@ -28,10 +28,12 @@ export default defineLab({
   },
   judge: (ev) => ({
     'timestamps-default-on': is('net.ipv4.tcp_timestamps in a fresh network namespace', ev.timestamps, '1'),
-    'nofile-default-1024': is(`soft open-file limit of pid 1, which every process inherits unless raised (hard ${ev.initHard}; this Node process ${ev.ownSoft}/${ev.ownHard}; in a container pid 1 is its runtime's init)`, ev.initSoft, 1024),
+    'nofile-default-1024': is(`soft open-file limit of pid 1, which every process inherits unless raised (hard ${fig(ev.initHard)}; this Node process ${fig(ev.ownSoft)}/${fig(ev.ownHard)}; in a container pid 1 is its runtime's init)`, ev.initSoft, 1024),
     'finwait2-closewait-timeouts': all(
       yes(`a sysctl bounds an orphaned FIN-WAIT-2 (net.ipv4.tcp_fin_timeout = ${ev.finTimeout ?? 'absent'})`, ev.finTimeout !== undefined),
-      yes(`a TCP sysctl bounds CLOSE-WAIT (looked for ${CLOSE_WAIT_KNOBS.slice(0, 2).join(', ')}; found ${ev.closeWaitKnobs.join(', ') || 'none'})`, ev.closeWaitKnobs.some((k) => k.startsWith('net.ipv4.'))),
+      ev.closeWaitKnobs
+        ? yes(`a TCP sysctl bounds CLOSE-WAIT (looked for ${CLOSE_WAIT_KNOBS.slice(0, 2).join(', ')}; found ${ev.closeWaitKnobs.join(', ') || 'none'})`, ev.closeWaitKnobs.some((k) => k.startsWith('net.ipv4.')))
+        : missing('a TCP sysctl that bounds CLOSE-WAIT', 'the sysctls were not looked up'),
     ),
   }),
 });

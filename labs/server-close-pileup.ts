@@ -1,6 +1,6 @@
 // Short request/response connections: does TIME-WAIT pile up on whichever side closes first, and does keep-alive avoid it?
 import type net from 'node:net';
-import { A001, all, atMost, census, churn, connectFrom, defineLab, filterSockets, formatCensus, int, is, listenIn, need, portOf, twoHosts, type SockRecord } from '../harness/index.ts';
+import { A001, all, atMost, census, churn, connectFrom, defineLab, fig, filterSockets, formatCensus, int, is, listenIn, need, portOf, twoHosts, type SockRecord } from '../harness/index.ts';
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: lab\r\n\r\n';
 const RESPONSE = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
@@ -68,7 +68,7 @@ export default defineLab({
       const [mine, other] = closer === 'server' ? [p?.serverTw, p?.clientTw] : [p?.clientTw, p?.serverTw];
       return all(
         need(`the ${m} phase ended within TIME-WAIT's 60 s`, !!p && p.ms < 55_000, p ? `it took ${p.ms} ms` : 'it did not run'),
-        is(`TIME-WAIT on the ${closer} after ${p?.connections} connections from ${p?.clientPorts} distinct client ports`, mine, p?.clientPorts ?? NaN),
+        is(`TIME-WAIT on the ${closer} after ${fig(p?.connections)} connections from ${fig(p?.clientPorts)} distinct client ports`, mine, p?.clientPorts ?? NaN),
         is(`TIME-WAIT on the ${closer === 'server' ? 'client' : 'server'}`, other, 0),
       );
     };
@@ -78,7 +78,7 @@ export default defineLab({
       'client-close-piles-on-client': pile('client-closes', 'client'),
       'keep-alive-avoids': all(
         need('a connection-per-request phase piled up TIME-WAIT to compare with', [sc, cc].some((x) => x && x.clientTw + x.serverTw > 1), `server closes: ${sc ? sc.clientTw + sc.serverTw : '?'}, client closes: ${cc ? cc.clientTw + cc.serverTw : '?'}`),
-        atMost(`TIME-WAIT after ${ka?.connections ?? '?'} keep-alive connection (client + server), against ${sc && sc.clientTw + sc.serverTw} and ${cc && cc.clientTw + cc.serverTw} with one connection per request`, ka && ka.clientTw + ka.serverTw, 1),
+        atMost(`TIME-WAIT after ${ka?.connections ?? '?'} keep-alive connection (client + server), against ${fig(sc && sc.clientTw + sc.serverTw)} and ${fig(cc && cc.clientTw + cc.serverTw)} with one connection per request`, ka && ka.clientTw + ka.serverTw, 1),
       ),
     };
   },

@@ -1,5 +1,5 @@
 // Article 001's 240-second arithmetic, redone with the TIME-WAIT length and port range this kernel really has.
-import { A001, all, atLeast, atMost, because, between, churn, defineLab, every, filterSockets, int, is, listenIn, need, portOf, twoHosts } from '../harness/index.ts';
+import { A001, all, atLeast, atMost, because, between, churn, defineLab, fig, every, filterSockets, int, is, listenIn, need, portOf, twoHosts } from '../harness/index.ts';
 
 const LOW = 40000;
 /** the article's example: closes a second, and the TIME-WAIT length its figures rest on */
@@ -63,15 +63,15 @@ export default defineLab({
     return {
       'server-pile-240k': because(all(
         need('the server kept TIME-WAIT for the connections it closed and ss showed their timers', !!p && p.serverTw > 0 && pLen !== undefined, `${p?.serverTw ?? 0} TIME-WAIT sockets on the server`),
-        is(`TIME-WAIT sockets on the server after it closed ${p?.n} connections from ${p?.distinct} client ports (one each, none expired)`, p?.serverTw, p?.distinct ?? NaN),
-        between(`TIME-WAIT records at ${RATE} closes a second: ${RATE} x ${pLen} s, the TIME-WAIT length measured here (ss timer ${p?.minTimerMs}-${p?.maxTimerMs} ms)`, heap, 0.9 * RATE * ARTICLE_S, 1.1 * RATE * ARTICLE_S),
-        atLeast(`tcp_max_tw_buckets (how many TIME-WAIT sockets the namespace keeps) against that pile of ${heap}`, maxTwBuckets, heap ?? NaN),
+        is(`TIME-WAIT sockets on the server after it closed ${fig(p?.n)} connections from ${fig(p?.distinct)} client ports (one each, none expired)`, p?.serverTw, p?.distinct ?? NaN),
+        between(`TIME-WAIT records at ${RATE} closes a second: ${RATE} x ${fig(pLen, 's')}, the TIME-WAIT length measured here (ss timer ${fig(p?.minTimerMs)}-${fig(p?.maxTimerMs, 'ms')})`, heap, 0.9 * RATE * ARTICLE_S, 1.1 * RATE * ARTICLE_S),
+        atLeast(`tcp_max_tw_buckets (how many TIME-WAIT sockets the namespace keeps) against that pile of ${fig(heap)}`, maxTwBuckets, heap ?? NaN),
       ), `The server closed ${p?.n} connections in ${p?.ms} ms (${perSecond(p?.n, p?.ms)} a second). The article's ${RATE * ARTICLE_S} would be ${RATE * ARTICLE_S > maxTwBuckets ? 'above' : 'within'} this namespace's tcp_max_tw_buckets (${maxTwBuckets}).`),
       'lb-port-blocked-240s': because(every(
         need("the server held TIME-WAIT for the load balancer's ports, one per port, and the churn ended within its timer", !!lb && lb.serverTw === lb.distinct && lb.heldOwnPorts && lbLen !== undefined && lb.ms < lbLen * 1000, `${lb?.serverTw ?? 0} TIME-WAIT on the server for ${lb?.distinct ?? 0} ports, churn ${lb?.ms ?? '?'} ms`),
         between('how long the server holds a load-balancer port in TIME-WAIT (freshest ss timer, rounded up)', lbLen, ARTICLE_S - 5, ARTICLE_S + 5, 's'),
         atMost(`connections from one load-balancer port while the server held it in TIME-WAIT (${lb?.made} connections through ${lb?.distinct} ports in ${lb?.ms} ms${lb?.failure ? `, then ${lb.failure}` : ''})`, lb?.mostPerPort, 1),
-        atMost(`connections made to the server within one TIME-WAIT length (the arithmetic's ceiling: ${lb?.ports} ports per ${lbLen} s)`, lb?.made, lb?.ports ?? NaN),
+        atMost(`connections made to the server within one TIME-WAIT length (the arithmetic's ceiling: ${fig(lb?.ports)} ports per ${fig(lbLen, 's')})`, lb?.made, lb?.ports ?? NaN),
       ), `The article's ceiling for this namespace's real range (${range.lo}-${range.hi}, ${span} ports): ${span} / ${ARTICLE_S} s = ${Math.round(span / ARTICLE_S)} a second; with the measured ${lbLen ?? '?'} s: ${lbLen ? Math.round(span / lbLen) : '?'} a second; the load balancer made ${perSecond(lb?.made, lb?.ms)} a second from ${lb?.ports} ports. When it closed first instead (TIME-WAIT on its own side), connect() ${own?.failure ? `failed with ${own.failure} after ${own.made} connections` : `never failed (${own?.made} connections)`}.`),
     };
   },

@@ -1,6 +1,6 @@
 // What does a TIME-WAIT socket cost, in kernel memory and in ports, next to a full socket?
 import { readFileSync } from 'node:fs';
-import { A000, LOOPBACK, all, atMost, because, churn, defineLab, filterSockets, int, listen, need, portOf } from '../harness/index.ts';
+import { A000, LOOPBACK, all, atMost, because, churn, defineLab, fig, filterSockets, int, listen, need, portOf } from '../harness/index.ts';
 
 /** active objects and object size of a slab cache (/proc/slabinfo; readable inside the sandbox) */
 const slab = (name: string) => {
@@ -43,7 +43,7 @@ export default defineLab({
     // the slab counts are machine-wide (other namespaces' sockets come and go too): reported, not graded
     'time-wait-lightweight': because(all(
       need('the slab caches were readable', ev.twSize !== undefined && ev.tcpSize !== undefined, '/proc/slabinfo had no tw_sock_TCP or TCP cache'),
-      atMost(`bytes per TIME-WAIT socket (tw_sock_TCP object), against ${ev.tcpSize} bytes for a full TCP socket`, ev.twSize, (ev.tcpSize ?? NaN) / 4, 'bytes'),
+      atMost(`bytes per TIME-WAIT socket (tw_sock_TCP object), against ${fig(ev.tcpSize, 'bytes')} for a full TCP socket`, ev.twSize, (ev.tcpSize ?? NaN) / 4, 'bytes'),
     ), `Their kernel objects took ${ev.twSize === undefined ? '?' : Math.round((2 * ev.n * ev.twSize) / 1024)} KiB for ${2 * ev.n} TIME-WAIT sockets; ${ev.serverLocalPorts} local port(s) held by the ${ev.serverTw} server-side ones, ${ev.clientLocalPorts} by the ${ev.clientTw} client-side ones. The tw_sock_TCP cache grew by ${ev.twObjectsAdded ?? '?'} objects while ${2 * ev.n} TIME-WAIT sockets were made.`,
     ),
   }),

@@ -1,7 +1,7 @@
 // How long does TIME-WAIT last here, and does any sysctl (tcp_fin_timeout, the usual suspect) shorten it? From what the kernel
 // shows, so a slow harness widens the ranges, not the figures: it begins at the peer's FIN (capture; else between close() and its
 // return), its timer is the ss timer at first sight plus the time since, it ends between the last read listing it and the next.
-import { A000, A001, LOOPBACK, all, check, closeActively, connect, defineLab, filterSockets, hasSysctl, int, listen, need, readSysctl, until, type SockRecord } from '../harness/index.ts';
+import { A000, A001, LOOPBACK, all, check, closeActively, connect, defineLab, fig, filterSockets, hasSysctl, int, listen, need, readSysctl, until, type SockRecord } from '../harness/index.ts';
 
 const SUSPECTS = ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_tw_timeout', 'net.ipv4.tcp_timewait_len', 'net.ipv4.tcp_tw_reuse_delay', 'net.ipv4.tcp_max_tw_buckets']; // may hold the length
 // SLOP: ms added to every bound (a jiffy at HZ=100, ms clocks). LATE: timers fire late, never early: the timer wheel by at most 1/8
@@ -9,7 +9,7 @@ const SUSPECTS = ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_tw_timeout', 'net.ip
 const [SLOP, LATE, SLOW_MS, FAST_MS] = [10, 1.125, 5000, 50];
 type Range = [number, number];
 interface Watch { name: string; finTimeout: number; localPort: number; start: Range; startFrom: string; seen?: Range; timer?: string; timerMs?: number; listed?: number; gone?: number }
-const show = (r?: Range) => r && `${r[0]}-${r[1]} ms`;
+const show = (r?: Range) => (r ? `${r[0]}-${r[1]} ms` : undefined);
 const reaches = (r: Range | undefined, lo: number, hi: number) => r !== undefined && r[0] <= hi && r[1] >= lo;
 // its timer: when the first-seen timer runs out (above 10 s ss shows whole seconds), less the start; its life: start to gone
 const armed = (w?: Watch): Range | undefined => (w?.seen && w.timerMs !== undefined ? [Math.max(0, w.seen[0] + w.timerMs - w.start[1] - SLOP), w.seen[1] + w.timerMs + (w.timerMs >= 10_000 ? 1000 : 0) - w.start[0] + SLOP] : undefined);
@@ -77,8 +77,8 @@ export default defineLab({
         need('tcp_fin_timeout was changed between the two runs', tuned?.finTimeout !== base?.finTimeout, `both ran with ${base?.finTimeout} s`),
         need('both timers and lifetimes measured', !!(armed0 && armed1 && life0 && life1), 'a TIME-WAIT socket was not seen, or not watched to its end'),
         need('this kernel has no other sysctl that may hold a TIME-WAIT length', untested.length === 0, `it has ${untested.join(', ')}, which this lab does not try`),
-        check(`its timer with tcp_fin_timeout = ${tuned?.finTimeout} s`, show(armed1), `a range that meets the default's (${show(armed0)} with ${base?.finTimeout} s)`, !!armed0 && reaches(armed1, ...armed0)),
-        check(`its ${lifetime(tuned)}`, show(life1), `a range that reaches the default's timer (${armed0?.[0]} ms or more)`, !!armed0 && reaches(life1, armed0[0], Infinity)),
+        check(`its timer with tcp_fin_timeout = ${tuned?.finTimeout} s`, show(armed1), `a range that meets the default's (${show(armed0) ?? 'not observed'} with ${fig(base?.finTimeout, 's')})`, !!armed0 && reaches(armed1, ...armed0)),
+        check(`its ${lifetime(tuned)}`, show(life1), `a range that reaches the default's timer (${fig(armed0?.[0], 'ms')} or more)`, !!armed0 && reaches(life1, armed0[0], Infinity)),
       ),
     };
   },

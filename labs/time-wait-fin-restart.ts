@@ -1,5 +1,5 @@
 // When the TIME-WAIT side receives the peer's FIN again (its last ACK was lost), does its timer start over?
-import { A000, Faults, LOOPBACK, NFT_INSTALL, WaitTimeout, all, check, closeActively, connect, counterDelta, defineLab, filterSockets, hasSysctl, int, listen, need, readCounters, type SockRecord } from '../harness/index.ts';
+import { A000, Faults, LOOPBACK, NFT_INSTALL, WaitTimeout, all, check, closeActively, connect, counterDelta, defineLab, fig, filterSockets, hasSysctl, int, listen, need, readCounters, type SockRecord } from '../harness/index.ts';
 
 const RTO = 'net.ipv4.tcp_rto_min_us';
 
@@ -51,7 +51,7 @@ export default defineLab({
       need(`${RTO} exists on this kernel (the lab delays the re-sent FIN with it)`, ev.rtoSysctl, `${RTO} is missing`),
       need('the server re-sent its FIN and the client answered it again', ev.retrans >= 1 && ev.dropped >= 2, `Tcp.RetransSegs +${ev.retrans}, ${ev.dropped} ACK(s) dropped`),
       need("the client's timer was seen counting down first", ev.startMs !== undefined && ev.lowMs !== undefined && ev.lowMs < ev.startMs, `timer ${ev.startMs ?? 'none'} ms, then ${ev.lowMs ?? 'none'} ms`),
-      check(`client TIME-WAIT timer once the FIN came again (it had counted down from ${ev.startMs} ms to ${ev.lowMs} ms)`, ev.upMs, `above ${ev.lowMs} ms`, ev.upMs !== undefined && ev.upMs > ev.lowMs!, 'ms'),
+      check(`client TIME-WAIT timer once the FIN came again (it had counted down from ${fig(ev.startMs, 'ms')} to ${fig(ev.lowMs, 'ms')})`, ev.upMs, `above ${fig(ev.lowMs, 'ms')}`, ev.upMs !== undefined && ev.lowMs !== undefined && ev.upMs > ev.lowMs, 'ms'),
     ),
   }),
   tables: (ev, o) => [{

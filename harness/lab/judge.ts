@@ -25,21 +25,34 @@ export interface ClaimJudgement {
   because?: string;
 }
 
-const fmt = (v: Figure | undefined, unit = ''): string =>
-  v === undefined ? 'not observed' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : `${v}${unit && typeof v === 'number' ? ` ${unit}` : ''}`;
+/** A figure for the text of a check: 'not observed' when it is missing (or not a number), never "undefined" or "NaN". */
+export const fig = (v: Figure | undefined | null, unit = ''): string =>
+  v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? 'not observed' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : `${v}${unit && typeof v === 'number' ? ` ${unit}` : ''}`;
+const fmt = fig;
 
 /** The general form: a measured value, what the claim expects of it (words), and whether it met that. */
 export function check(what: string, saw: Figure | undefined, want: string, ok: boolean, unit?: string): Check {
   return saw === undefined ? { what, want, role: 'part', why: 'not observed' } : { what, saw, want, ok, role: 'part', ...(unit ? { unit } : {}) };
 }
 
+/**
+ * A comparison with a figure this run did not measure (a reference given as NaN, e.g. `p?.ports ?? NaN`): not
+ * observed, so the claim is inconclusive, never failed for want of its yardstick.
+ */
+function unmeasured(what: string, saw: Figure | undefined, unit?: string): Check {
+  return { what, ...(saw === undefined ? {} : { saw }), want: 'a comparison with a figure this run did not measure', role: 'part', why: 'what it is compared with was not measured', ...(unit ? { unit } : {}) };
+}
+const isNaNFigure = (v: Figure | undefined) => typeof v === 'number' && Number.isNaN(v);
+
 /** saw must equal want. */
 export function is(what: string, saw: Figure | undefined, want: Figure, unit?: string): Check {
+  if (isNaNFigure(want)) return unmeasured(what, saw, unit);
   return check(what, saw, fmt(want, unit), saw === want, unit);
 }
 
 /** saw must differ from notWant. */
 export function isNot(what: string, saw: Figure | undefined, notWant: Figure, unit?: string): Check {
+  if (isNaNFigure(notWant)) return unmeasured(what, saw, unit);
   return check(what, saw, `not ${fmt(notWant, unit)}`, saw !== notWant, unit);
 }
 
@@ -50,16 +63,19 @@ export function oneOf(what: string, saw: Figure | undefined, wants: readonly Fig
 
 /** lo ≤ saw ≤ hi. */
 export function between(what: string, saw: number | undefined, lo: number, hi: number, unit?: string): Check {
+  if (Number.isNaN(lo) || Number.isNaN(hi)) return unmeasured(what, saw, unit);
   return check(what, saw, `${lo}-${hi}${unit ? ` ${unit}` : ''}`, saw !== undefined && saw >= lo && saw <= hi, unit);
 }
 
 /** saw ≥ lo. */
 export function atLeast(what: string, saw: number | undefined, lo: number, unit?: string): Check {
+  if (Number.isNaN(lo)) return unmeasured(what, saw, unit);
   return check(what, saw, `at least ${fmt(lo, unit)}`, saw !== undefined && saw >= lo, unit);
 }
 
 /** saw ≤ hi. */
 export function atMost(what: string, saw: number | undefined, hi: number, unit?: string): Check {
+  if (Number.isNaN(hi)) return unmeasured(what, saw, unit);
   return check(what, saw, `at most ${fmt(hi, unit)}`, saw !== undefined && saw <= hi, unit);
 }
 
@@ -114,7 +130,8 @@ export function because(j: ClaimJudgement | Check, text: string): ClaimJudgement
 }
 
 function line(c: Check): string {
-  if (c.saw === undefined || c.ok === undefined) return `${c.what}: not observed${c.why && c.why !== 'not observed' ? ` (${c.why})` : ''}`;
+  if (c.saw === undefined) return `${c.what}: not observed${c.why && c.why !== 'not observed' ? ` (${c.why})` : ''}`;
+  if (c.ok === undefined) return `${c.what}: ${fmt(c.saw, c.unit)}, not judged (${c.why ?? 'no comparison'})`;
   if (c.role === 'need') return `${c.what}: ${c.ok ? 'yes' : `no (${c.why})`}`;
   return `${c.what}: ${fmt(c.saw, c.unit)}${c.ok ? '' : ` (claim: ${c.want})`}`;
 }

@@ -1,6 +1,6 @@
 // The grading rules (harness/lab/judge.ts, results/README.md), on hand-made checks.
 import { describe, expect, it } from 'vitest';
-import { all, atLeast, because, between, caveat, every, grade, is, missing, need, no, some, yes } from '../../harness/lab/judge.ts';
+import { all, atLeast, atMost, because, between, caveat, every, fig, grade, is, isNot, missing, need, no, some, yes } from '../../harness/lab/judge.ts';
 
 describe('grading rules', () => {
   const held = is('bind errno', 'EADDRINUSE', 'EADDRINUSE');
@@ -44,5 +44,16 @@ describe('grading rules', () => {
   it('a single check is a one-part claim', () => {
     expect(grade(held).verdict).toBe('confirmed');
     expect(grade(failed).verdict).toBe('refuted');
+  });
+  it('a comparison with a figure the run did not measure (NaN) is not observed: inconclusive, never refuted', () => {
+    for (const c of [atMost('tw bytes', 200, NaN, 'bytes'), atLeast('buckets', 5, NaN), between('len', 60, NaN, 70, 's'), is('ports', 16, NaN), isNot('ports', 16, NaN)]) {
+      expect(grade(c).verdict, c.what).toBe('inconclusive');
+      expect(grade(every(held, c)).verdict, c.what).toBe('inconclusive');
+    }
+    expect(grade(atMost('tw bytes', 200, NaN, 'bytes')).observed).toBe('Not observed: tw bytes: 200 bytes, not judged (what it is compared with was not measured).');
+    expect(grade(atMost('tw bytes', 200, Infinity, 'bytes')).verdict).toBe('confirmed'); // an open bound is a bound
+  });
+  it('fig says a missing figure is missing', () => {
+    expect([fig(undefined), fig(NaN, 'ms'), fig(null), fig(3, 'ms'), fig('x'), fig(true)]).toEqual(['not observed', 'not observed', 'not observed', '3 ms', 'x', 'yes']);
   });
 });

@@ -43,6 +43,11 @@ for (const s of suites) {
         for (const [id, text] of Object.entries(c.observed ?? {})) {
           expect(claims.find((x) => x.id === id)!.observed).toMatch(text as string | RegExp);
         }
+        // missing figures are said as missing, never printed as JavaScript's placeholders; a judge never throws
+        for (const claim of claims) {
+          expect(JSON.stringify(claim, (_k, v) => (Number.isNaN(v) ? 'NaN' : v)), `claim ${claim.id}`).not.toMatch(/\bundefined\b|\bNaN\b|\[object Object\]/);
+          expect(claim.observed, `claim ${claim.id}`).not.toMatch(/the judge failed/);
+        }
       });
     }
 
