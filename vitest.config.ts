@@ -5,7 +5,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 // The files that take longest start first, in this order, so the short ones fill the gaps beside them instead of
 // a long one running alone at the end (vitest orders the rest by their last durations, or by size without its
 // results cache). time-wait-duration waits out a real TIME-WAIT (~61 s) while hardly using a core.
-const FIRST = ['integration/time-wait-duration', 'integration/kernel-run', 'integration/guest-boot', 'unit/build', 'integration/signals', 'unit/suite', 'unit/cli', 'unit/run-management'].map((n) => `/test/${n}.test.ts`);
+const FIRST = ['integration/time-wait-duration', 'integration/kernel-run', 'unit/build', 'integration/signals', 'unit/suite', 'unit/cli', 'unit/run-management'].map((n) => `/test/${n}.test.ts`);
 class LongestFirst extends BaseSequencer {
   async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);

@@ -66,3 +66,10 @@ export function runnerBuild(modulePath: string): { script: string; build: string
   }
   return undefined;
 }
+
+/** The CLI's bundle of the active build (the one this CLI runs from), or undefined when it runs from source. */
+export function builtCli(dir = process.env.TCP_LAB_BUILD): string | undefined {
+  const b = buildAt(dir);
+  const cli = b && path.join(b.dir, b.manifest.cli);
+  return cli && existsSync(cli) ? cli : undefined;
+}

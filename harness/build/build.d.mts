@@ -29,3 +29,5 @@ export function buildKey(labsDir?: string): string;
 export function readManifest(dir: string): Manifest | undefined;
 /** the build for the current sources, found in the cache or made now; throws when esbuild cannot build them */
 export function ensureBuild(o?: { labsDir?: string; cacheDir?: string; settleMs?: number }): Promise<Build>;
+/** The esbuild plugin that gives every bundled module its source file's import.meta.url. */
+export function sourceUrlsPlugin(): Promise<import('esbuild').Plugin>;

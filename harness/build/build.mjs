@@ -192,3 +192,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.stderr.write(`tcp-lab: no harness build (${err instanceof Error ? err.message : String(err)}); npm run lab will run from source\n`);
   }
 }
+
+/**
+ * The esbuild plugin that gives every bundled module its source file's import.meta.url (bundle.mjs), for a
+ * script bundled on its own (the bench's CLI test).
+ * @returns {Promise<import('esbuild').Plugin>}
+ */
+export async function sourceUrlsPlugin() {
+  return (await import('./bundle.mjs')).sourceUrls();
+}

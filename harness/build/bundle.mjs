@@ -34,7 +34,7 @@ function labFiles(labsDir) {
  * package's data files) is found where it always was.
  * @returns {import('esbuild').Plugin}
  */
-function sourceUrls() {
+export function sourceUrls() {
   return {
     name: 'tcp-lab-source-urls',
     setup(b) {

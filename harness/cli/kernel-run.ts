@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { release } from 'node:os';
 import type { LabResult } from '../evidence/records.ts';
 import type { LabEntry } from '../runs/registry.ts';
+import { builtCli } from '../build/active.ts';
 import { runInGuest, type GuestOutcome } from '../guest/boot.ts';
 import { findKernel, type KernelEntry } from '../guest/kernels.ts';
 import { toJunit, toTap, type Reporter } from '../report/ci.ts';
@@ -65,7 +66,10 @@ export function kernelFolder(labFolder: string, rel: string): string {
 
 /** One kernel's run of the inner CLI; resolves with its exit code (null: it never finished) and a note. */
 async function runOn(t: KernelTarget, req: KernelRunRequest, share: string, signal: AbortSignal, say: (line: string) => void): Promise<{ code: number | null; note?: string; guest?: GuestOutcome }> {
-  const command = [process.execPath, LAB_SCRIPT, CLI_ENTRY, ...req.inner, '--results-dir', share];
+  // a CLI that runs from a build starts the inner one from the same build: scripts/lab.mjs would only hash the
+  // same sources again to find it (~2.5 s in an emulated guest, where it is most of the CLI's start)
+  const cli = builtCli();
+  const command = [process.execPath, ...(cli ? [cli] : [LAB_SCRIPT, CLI_ENTRY]), ...req.inner, '--results-dir', share];
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TCP_LAB_') && k !== 'TCP_LAB_RAN_ON')) as Record<string, string>;
   if ('kernel' in t) {
     const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.jobs, req.entries.length));

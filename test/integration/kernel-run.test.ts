@@ -1,7 +1,10 @@
 // `--kernel`: the same lab on other kernels, for real. On the host (`--kernel host`) always; in a QEMU guest booted
 // from Debian's 6.1 kernel when qemu and that kernel are installed (scripts/setup.sh --kernels, then
 // `npm run lab kernels -- add 6.1`; CI does both), where tcp_rto_min_us does not exist (it came in 6.11), so
-// time-wait-fin-restart's claim must come out inconclusive there with that reason, never an error.
+// time-wait-fin-restart's claim must come out inconclusive there with that reason, never an error. That one boot
+// is also the test of the guest itself: the kernel it booted, the labs' sandbox in it, the shared folder written
+// from inside, TCP_LAB_RAN_ON and the command's exit code (test/unit/guest-launch.test.ts covers the rest of the
+// launch against a stand-in QEMU).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
@@ -61,8 +64,8 @@ const k61 = kernels.find((k) => k.release.startsWith('6.1.'));
 const why = !hasProgram('qemu-system-x86_64') ? 'qemu-system-x86_64 is not installed (scripts/setup.sh --kernels)' : !k61 ? "no 6.1 kernel in the cache (npm run lab kernels -- add 6.1)" : '';
 
 describe.skipIf(!!why)(`a run on Debian's 6.1 kernel and the host${why ? ` (skipped: ${why})` : ''}`, () => {
-  it('boots the guest, runs the lab there, and a sysctl 6.1 lacks makes the claim inconclusive, not an error', async () => {
-    const r = await lab(['time-wait-fin-restart', '--kernel', '6.1', '--kernel', 'host', '--no-capture', '--rto-ms', '1000'], 240_000);
+  it('boots the guest, runs the labs there, and a sysctl 6.1 lacks makes the claim inconclusive, not an error', async () => {
+    const r = await lab(['time-wait-fin-restart', 'time-wait-restart', '--kernel', '6.1', '--kernel', 'host', '--no-capture'], 240_000);
     expect(r.stderr).not.toMatch(/internal error/);
     const guest = resultIn(r.runDir, `time-wait-fin-restart@${k61!.release}`);
     expect(guest.kernel.split(' ')[1]).toBe(k61!.release);
@@ -72,8 +75,14 @@ describe.skipIf(!!why)(`a run on Debian's 6.1 kernel and the host${why ? ` (skip
     expect(guest.claims[0].observed).toMatch(/tcp_rto_min_us/);
     const host = resultIn(r.runDir, `time-wait-fin-restart@${release()}`);
     expect(host.ranOn).toBe('host');
+    // a lab that ran whole in the guest: its sandbox, ss in it, and its result written into the shared folder
+    const restart = resultIn(r.runDir, `time-wait-restart@${k61!.release}`);
+    expect([restart.outcome, restart.ranOn, restart.kernel.split(' ')[1]]).toEqual(['ran', guest.ranOn, k61!.release]);
+    expect(restart.snapshots.some((s) => s.sockets.some((k) => k.state === 'TIME-WAIT'))).toBe(true);
+    expect(restart.claims.map((c) => c.verdict)).toEqual(resultIn(r.runDir, `time-wait-restart@${release()}`).claims.map((c) => c.verdict));
     const marker = markerOf(r.runDir);
     expect(marker.kernels!.map((k) => k.ranOn)).toEqual([guest.ranOn, 'host']);
+    expect(marker.kernels!.map((k) => k.exitCode)).toEqual([0, 0]); // the inner CLI's exit code, through the guest
     expect(marker.kernels![0].bootMs).toBeGreaterThan(0);
     expect(readFileSync(path.join(r.runDir, 'README.md'), 'utf8')).toMatch(/## Verdicts by kernel/);
   }, 300_000);

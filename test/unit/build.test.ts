@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildKey, ensureBuild, readManifest } from '../../harness/build/build.mjs';
-import { builtLab, builtRunner } from '../../harness/build/active.ts';
+import { builtCli, builtLab, builtRunner } from '../../harness/build/active.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TMP = mkdtempSync(path.join(tmpdir(), 'tcplab-build-'));
@@ -182,7 +182,9 @@ describe('the active build (TCP_LAB_BUILD)', () => {
     const module = path.join(ws.labs, 'probe.ts');
     expect(builtLab(module)).toBeUndefined();
     expect(builtRunner(module)).toBeUndefined();
+    expect(builtCli()).toBeUndefined();
     process.env.TCP_LAB_BUILD = b.dir;
+    expect(builtCli()).toBe(path.join(b.dir, 'cli.mjs')); // what a kernel run starts inside its guests
     expect(builtLab(module)).toBe(path.join(b.dir, 'labs/probe.mjs'));
     expect(builtRunner(module)).toBe(path.join(b.dir, 'runner.mjs'));
     expect(builtLab(path.join(ROOT, 'labs', 'probe.ts'))).toBeUndefined(); // another folder: from source
@@ -190,5 +192,6 @@ describe('the active build (TCP_LAB_BUILD)', () => {
     expect(builtLab(path.join(ws.labs, 'other.ts'))).toBeUndefined();
     process.env.TCP_LAB_BUILD = path.join(ws.cache, 'gone');
     expect(builtLab(module)).toBeUndefined();
+    expect(builtCli()).toBeUndefined();
   }, 60_000);
 });

@@ -160,8 +160,10 @@ describe('the kernel cache', () => {
     const root = cache();
     for (const r of ['6.1.0-57-amd64', '6.12.117+deb12-amd64']) await fake(root, r);
     await recordAccel('6.12.117+deb12-amd64', 'tcg');
-    const lab = (...args: string[]) => execa('npm', ['run', '-s', 'lab', 'kernels', '--', ...args], { cwd: path.resolve(import.meta.dirname, '../..'), reject: false, env: { TCP_LAB_KERNELS_DIR: root } });
-    const list = await lab();
+    // the listing as the README types it; the rest through scripts/lab.mjs, which is what npm runs (npm costs ~0.4 CPU-s a start)
+    const opts = { cwd: path.resolve(import.meta.dirname, '../..'), reject: false, env: { TCP_LAB_KERNELS_DIR: root } } as const;
+    const lab = (...args: string[]) => execa(process.execPath, ['scripts/lab.mjs', 'harness/cli/main.ts', 'kernels', ...args], opts);
+    const list = await execa('npm', ['run', '-s', 'lab', 'kernels'], opts);
     expect(list.exitCode).toBe(0);
     const lines = list.stdout.split('\n');
     expect(lines[0]).toBe(`2 kernels in ${root}:`);
