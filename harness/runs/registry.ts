@@ -1,9 +1,9 @@
 // Find the labs: every labs/<name>.ts exports a lab as default; its name is its file name. Running one lab
 // imports only that file; `list` and --help import them all.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { labErrors } from '../errors.ts';
+import { labErrors, UserError } from '../errors.ts';
 import { builtLab } from '../build/active.ts';
 import { sourcesOf, type LabDefinition } from '../lab/define.ts';
 
@@ -19,9 +19,27 @@ export interface LabEntry {
   def: LabDefinition;
 }
 
+/** The "type" of the package.json nearest to `dir` (Node's rule for whether a .ts/.js file is an ES module). */
+function packageType(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      return (JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { type?: string }).type ?? 'commonjs';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
 /** Import a lab module (its bundle when `npm run lab` runs a prebuilt harness) and check it is a lab (made with defineLab). */
 export async function loadLabModule(modulePath: string): Promise<LabDefinition> {
-  const mod = (await import(pathToFileURL(builtLab(modulePath) ?? modulePath).href)) as { default?: LabDefinition };
+  const built = builtLab(modulePath);
+  // from source, a lab outside this project is CommonJS to tsx unless a package.json says otherwise, and the
+  // harness's ES-only packages then fail deep inside it: say what to do instead
+  if (!built && modulePath.endsWith('.ts') && packageType(path.dirname(modulePath)) !== 'module') {
+    throw new UserError(`${path.dirname(modulePath)}: labs run from source are ES modules; put a package.json saying {"type": "module"} in that folder (or run without TCP_LAB_DEV=1)`);
+  }
+  const mod = (await import(pathToFileURL(built ?? modulePath).href)) as { default?: LabDefinition };
   const def = mod.default;
   if (!def || typeof def.run !== 'function' || typeof def.judge !== 'function' || typeof def.claims !== 'object') {
     throw new Error(`${modulePath} does not export a lab as default (use defineLab)`);
