@@ -5,14 +5,11 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { runProblems, verdictCounts, VERDICT_ORDER } from '../report/run-index.ts';
 import { textTable } from '../report/format.ts';
-import { bundlePath, bundleRun, openRun } from '../results/bundle.ts';
 import { compareRuns, formatComparison } from '../results/compare.ts';
 import { formatMatrix, kernelMatrix, matrixMarkdown, spansKernels } from '../report/kernel-matrix.ts';
 import { listRuns, resolveRun, type LoadedRun } from '../results/runs.ts';
 import { DEFAULT_RESULTS_DIR } from '../results/store.ts';
 import { UserError } from '../errors.ts';
-import { accelFinding, folderBytes } from '../guest/cache.ts';
-import { addKernel, kernelCacheDir, listKernels, removeKernel } from '../guest/kernels.ts';
 
 /** What a command line asked for: the handler to run once parsing is done, with its arguments. */
 export interface RunCommand {
@@ -89,6 +86,7 @@ function size(bytes: number): string {
 /** `bundle [run]`: pack a run folder into <run-id>.tar.gz. */
 export async function bundleCommand(argv: Record<string, unknown>): Promise<number> {
   const runDir = await resolveRun(rootOf(argv), argv.run === undefined ? undefined : String(argv.run));
+  const { bundlePath, bundleRun } = await import('../results/bundle.ts'); // tar: loaded by the commands that use it
   const out = await bundlePath(runDir, argv.out === undefined ? undefined : String(argv.out));
   const { file, bytes } = await bundleRun(runDir, out);
   process.stdout.write(`${shown(file)}  (${size(bytes)}; run ${path.basename(runDir)})\n`);
@@ -109,7 +107,7 @@ export async function compareCommand(argv: Record<string, unknown>): Promise<num
   try {
     const runs = [];
     for (const ref of refs) {
-      const o = await openRun(ref, root);
+      const o = await (await import('../results/bundle.ts')).openRun(ref, root);
       opened.push(o);
       runs.push(o);
     }
@@ -137,6 +135,7 @@ export async function kernelsCommand(argv: Record<string, unknown>): Promise<num
   const own = argv.vmlinuz !== undefined || argv.modules !== undefined;
   if (action !== 'add' && own) throw new UserError('--vmlinuz and --modules go with add');
   if (action === 'list' && version) throw new UserError(`'kernels' lists every cached kernel: to fetch one, 'npm run lab kernels -- add ${version}'`);
+  const [{ addKernel, kernelCacheDir, listKernels, removeKernel }, { accelFinding, folderBytes }] = await Promise.all([import('../guest/kernels.ts'), import('../guest/cache.ts')]);
   if (action === 'add') {
     if (own && (argv.vmlinuz === undefined || argv.modules === undefined)) throw new UserError('a kernel of your own needs both --vmlinuz <file> and --modules <folder>');
     if (!own && !version) throw new UserError("add needs a version ('npm run lab kernels -- add 6.1') or --vmlinuz <file> --modules <folder>");

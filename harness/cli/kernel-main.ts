@@ -5,9 +5,7 @@ import { quote, UserError } from '../errors.ts';
 import { parseOptions, type OptionSpecs } from '../lab/options.ts';
 import { findLab, listLabs } from '../runs/registry.ts';
 import { preflight } from '../runs/sandbox.ts';
-import { guestPreflight } from '../guest/boot.ts';
 import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, strict, tame } from './flags.ts';
-import { kernelRunCommand, resolveKernels } from './kernel-run.ts';
 import { suiteFlags, suiteOptions } from './suite.ts';
 
 const ACCELS = ['auto', 'kvm', 'tcg'] as const;
@@ -67,6 +65,8 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
   if (t !== undefined && (Array.isArray(t) || !/^\s*\d+\s*$/.test(String(t)) || Number(t) < 10)) throw new UserError(`option --guest-timeout: ${quote(String(t))} is not valid; expected whole seconds, at least 10`);
   const specs = ((argv.kernel as unknown[]) ?? []).map((k) => String(k).trim());
   if (!specs.length || specs.some((s) => !s)) throw new UserError("option --kernel: expected a kernel version (e.g. 6.1), a release, or host; 'npm run lab kernels' lists them");
+  // the guest code (and QEMU's set-up) is loaded only by a run that asks for kernels: the CLI starts faster
+  const [{ kernelRunCommand, resolveKernels }, { guestPreflight }] = await Promise.all([import('./kernel-run.ts'), import('../guest/boot.ts')]);
   const targets = await resolveKernels(specs);
   await preflight();
   if (targets.some((k) => k.spec !== 'host')) await guestPreflight();
