@@ -10,6 +10,7 @@ import { release } from 'node:os';
 import type { LabResult } from '../evidence/records.ts';
 import type { LabEntry } from '../runs/registry.ts';
 import { builtCli } from '../build/active.ts';
+import { loadScale } from '../kernel/pace.ts';
 import { runInGuest, type GuestOutcome } from '../guest/boot.ts';
 import { findKernel, type KernelEntry } from '../guest/kernels.ts';
 import { toJunit, toTap, type Reporter } from '../report/ci.ts';
@@ -74,7 +75,8 @@ async function runOn(t: KernelTarget, req: KernelRunRequest, share: string, sign
   if ('kernel' in t) {
     const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.jobs, req.entries.length));
     const deadlineMs = req.timeoutMs ?? BOOT_ALLOWANCE_MS + hint;
-    const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, deadlineMs, signal, env, onLine: say });
+    // the guest's deadlines also stretch with how busy this machine is now (its vCPUs share these cores)
+    const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, deadlineMs, signal, env: { ...env, TCP_LAB_HOST_LOAD: loadScale().toFixed(2) }, onLine: say });
     const note = g.timedOut
       ? `the guest did not finish within ${Math.round(deadlineMs / 1000)} s and was stopped (--guest-timeout sets the limit)`
       : g.aborted

@@ -17,13 +17,22 @@ export function loadScale(load = loadavg()[0], cores = availableParallelism()): 
 }
 
 /**
- * TCP_LAB_TIME_SCALE (1-100) if set; else 10 in an emulated guest (TCP_LAB_RAN_ON=emulated); else how busy the
- * host is (loadScale: 1 when its cores are not all busy).
+ * How busy the host of a guest was when the guest was started (TCP_LAB_HOST_LOAD, its loadScale, set by the
+ * kernel run): an emulated guest's vCPUs share the host's cores, and the guest cannot see that from inside.
+ */
+function hostLoad(env: NodeJS.ProcessEnv): number {
+  const l = Number(env.TCP_LAB_HOST_LOAD);
+  return Number.isFinite(l) ? Math.min(MAX_LOAD_SCALE, Math.max(1, l)) : 1;
+}
+
+/**
+ * TCP_LAB_TIME_SCALE (1-100) if set; else, in an emulated guest (TCP_LAB_RAN_ON=emulated), 10 times how busy its
+ * host was (TCP_LAB_HOST_LOAD); else how busy the host is (loadScale: 1 when its cores are not all busy).
  */
 export function timeScale(env: NodeJS.ProcessEnv = process.env, load = loadScale()): number {
   const given = Number(env.TCP_LAB_TIME_SCALE);
   if (env.TCP_LAB_TIME_SCALE !== undefined && Number.isFinite(given) && given >= 1 && given <= 100) return given;
-  return env.TCP_LAB_RAN_ON === 'emulated' ? EMULATED_SCALE : load;
+  return env.TCP_LAB_RAN_ON === 'emulated' ? Math.round(EMULATED_SCALE * hostLoad(env) * 10) / 10 : load;
 }
 
 /** A deadline as this machine needs it now: `ms` times timeScale(). */
@@ -38,5 +47,5 @@ export function deadline(ms: number): number {
  * depend on the load.
  */
 export function machineSlowness(env: NodeJS.ProcessEnv = process.env): number {
-  return timeScale(env, 1);
+  return timeScale({ ...env, TCP_LAB_HOST_LOAD: undefined }, 1);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadline, EMULATED_SCALE, loadScale, MAX_LOAD_SCALE, timeScale } from '../../harness/kernel/pace.ts';
+import { deadline, EMULATED_SCALE, loadScale, machineSlowness, MAX_LOAD_SCALE, timeScale } from '../../harness/kernel/pace.ts';
 import { until } from '../../harness/kernel/wait.ts';
 import { WaitTimeout } from '../../harness/errors.ts';
 
@@ -9,6 +9,12 @@ describe('deadlines on slower machines', () => {
     expect(timeScale({ TCP_LAB_RAN_ON: 'kvm' }, 1)).toBe(1);
     expect(timeScale({}, 2.5)).toBe(2.5);
     expect(timeScale({ TCP_LAB_RAN_ON: 'emulated' }, 2.5)).toBe(EMULATED_SCALE);
+    // an emulated guest on a busy host (the load when it was started): slower still, up to the load cap
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_HOST_LOAD: '2.5' }, 1)).toBe(25);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_HOST_LOAD: '9' }, 1)).toBe(EMULATED_SCALE * MAX_LOAD_SCALE);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_HOST_LOAD: 'busy' }, 1)).toBe(EMULATED_SCALE);
+    expect(timeScale({ TCP_LAB_RAN_ON: 'kvm', TCP_LAB_HOST_LOAD: '3' }, 1)).toBe(1);
+    expect(machineSlowness({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_HOST_LOAD: '3' })).toBe(EMULATED_SCALE); // labs' sandbox timers: never the load
     expect(timeScale({ TCP_LAB_RAN_ON: 'emulated', TCP_LAB_TIME_SCALE: '3' })).toBe(3);
     expect(timeScale({ TCP_LAB_TIME_SCALE: '0.5' }, 1)).toBe(1);
     expect(timeScale({ TCP_LAB_TIME_SCALE: 'fast' }, 1)).toBe(1);
