@@ -1,6 +1,6 @@
 // Short connections that the client closes first: do they use up its local ports, and how does connect() fail?
 import type net from 'node:net';
-import { A000, A001, all, because, churn, connectFrom, defineLab, filterSockets, int, is, listenIn, need, portOf, twoHosts, yes } from '../harness/index.ts';
+import { A000, A001, all, because, churn, connectFrom, defineLab, fig, filterSockets, int, is, listenIn, need, portOf, twoHosts, yes } from '../harness/index.ts';
 
 const LOW = 40000;
 
@@ -52,6 +52,6 @@ export default defineLab({
     title: `Client with ${ev.size} local ports (${LOW}-${LOW + ev.size - 1})`,
     columns: ['destination', 'connections that worked', 'then'],
     rows: [['first server port', `${ev.used.length} (ports ${ev.used.join(', ')})`, ev.failure ?? 'no failure'], ['second server port', `${ev.other.filter((a) => a.result === 'ok').length} of ${ev.other.length}`, ev.other.map((a) => `${a.result}${a.localPort ? ` from ${a.localPort}` : ''}`).join(', ')]],
-    note: `Default range of a fresh namespace: ${ev.defaultRange}.`,
+    note: `Default range of a fresh namespace: ${fig(ev.defaultRange)}.`,
   }],
 });

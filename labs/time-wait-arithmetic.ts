@@ -81,8 +81,8 @@ export default defineLab({
     rows: [
       ["the namespace's ip_local_port_range", `${range.lo}-${range.hi} (${range.hi - range.lo + 1} ports)`],
       ['tcp_max_tw_buckets', String(maxTwBuckets)],
-      [`server-closed connections (${pile.n})`, `${pile.serverTw} TIME-WAIT on the server from ${pile.distinct} client ports in ${pile.ms} ms; ss timer ${pile.minTimerMs}-${pile.maxTimerMs} ms`],
-      [`load balancer with ${lb.ports} ports`, `${lb.made} connections in ${lb.ms} ms, up to ${lb.mostPerPort} per port${lb.failure ? `, then ${lb.failure}` : ''}; the server holds ${lb.serverTw} TIME-WAIT (ss timer ${lb.minTimerMs}-${lb.maxTimerMs} ms)`],
+      [`server-closed connections (${pile.n})`, `${pile.serverTw} TIME-WAIT on the server from ${pile.distinct} client ports in ${pile.ms} ms; ss timer ${fig(pile.minTimerMs)}-${fig(pile.maxTimerMs, 'ms')}`],
+      [`load balancer with ${lb.ports} ports`, `${lb.made} connections in ${lb.ms} ms, up to ${lb.mostPerPort} per port${lb.failure ? `, then ${lb.failure}` : ''}; the server holds ${lb.serverTw} TIME-WAIT (ss timer ${fig(lb.minTimerMs)}-${fig(lb.maxTimerMs, 'ms')})`],
       ['load balancer closing first', `${own.made} connections, then ${own.failure ?? 'no failure'}`],
     ],
   }],

@@ -48,6 +48,10 @@ for (const s of suites) {
           expect(JSON.stringify(claim, (_k, v) => (Number.isNaN(v) ? 'NaN' : v)), `claim ${claim.id}`).not.toMatch(/\bundefined\b|\bNaN\b|\[object Object\]/);
           expect(claim.observed, `claim ${claim.id}`).not.toMatch(/the judge failed/);
         }
+        // the tables the writeup shows, from the same evidence: the same rule
+        const options = { ...parseOptions(s.lab, s.def.options, {}), ...c.options };
+        const tables = s.def.tables?.(JSON.parse(JSON.stringify(c.evidence)), options);
+        expect(JSON.stringify(tables ?? [], (_k, v) => (Number.isNaN(v) ? 'NaN' : v)), 'tables').not.toMatch(/\bundefined\b|\bNaN\b|\[object Object\]/);
       });
     }
 
