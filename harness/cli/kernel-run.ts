@@ -77,7 +77,9 @@ async function runOn(t: KernelTarget, req: KernelRunRequest, share: string, sign
     const deadlineMs = req.timeoutMs ?? BOOT_ALLOWANCE_MS + hint;
     // the guest's deadlines also stretch with how busy this machine is now (its vCPUs share these cores)
     const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, deadlineMs, signal, env: { ...env, TCP_LAB_HOST_LOAD: loadScale().toFixed(2) }, onLine: say });
-    const note = g.timedOut
+    const note = g.stopAsked && g.exitCode !== null
+      ? 'stopped on request: the CLI in the guest stopped its labs (SIGTERM) and wrote their results'
+      : g.timedOut
       ? `the guest did not finish within ${Math.round(deadlineMs / 1000)} s and was stopped (--guest-timeout sets the limit)`
       : g.aborted
         ? 'stopped: the guest was shut down, so the lab that was running there wrote no result'
@@ -164,7 +166,7 @@ export async function kernelRunCommand(req: KernelRunRequest): Promise<number> {
   handleStopSignals(
     (sig) => {
       stoppedBy = sig;
-      print(`\n${sig}: stopping (a guest is shut down; labs on the host stop and keep their results); Ctrl-C again to quit at once\n`);
+      print(`\n${sig}: stopping (the running labs stop and keep their results; a guest that has not ended within 60 s is shut down); Ctrl-C again to quit at once\n`);
       ac.abort(sig);
     },
     (sig) => {

@@ -25,6 +25,8 @@ export interface GuestRun {
   /** the whole run, boot and fallback included */
   deadlineMs: number;
   signal?: AbortSignal;
+  /** after an abort, how long the command gets to stop its labs and write their results (default 60 s) */
+  stopGraceMs?: number;
   /** added to PATH (the host's, with the sbin folders), HOME and TCP_LAB_RAN_ON */
   env?: Record<string, string>;
   /** the command's output, line by line (stdout and stderr together) */
@@ -88,6 +90,7 @@ export async function runInGuest(r: GuestRun): Promise<GuestOutcome> {
     cpus: r.cpus,
     deadlineAt: t0 + r.deadlineMs,
     signal: r.signal,
+    stopGraceMs: r.stopGraceMs,
     onLine: r.onLine,
   };
   const choice = r.accel ?? 'auto';

@@ -1,7 +1,7 @@
 // One boot of a guest with one accelerator: start QEMU, follow its console (start and exit markers) and
 // the command's output port, stop it at the deadline or on abort, and say what happened.
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { stage2Script } from './script.ts';
 import { parseMarker } from './script.ts';
 import { CONSOLE_FD, OUTPUT_FD, spawnQemu, stopQemu } from './qemu.ts';
@@ -18,6 +18,8 @@ export interface BootRequest {
   /** absolute time (Date.now()) to stop at */
   deadlineAt: number;
   signal?: AbortSignal;
+  /** after an abort, how long the command gets to stop by itself before QEMU is stopped (default STOP_GRACE_MS) */
+  stopGraceMs?: number;
   onLine?: (line: string) => void;
   /** KVM trial: give up when no start marker came within this many ms */
   probeMs?: number;
@@ -33,6 +35,8 @@ export interface BootResult {
   totalMs: number;
   timedOut: boolean;
   aborted: boolean;
+  /** an abort asked the command to stop (then exitCode says how it ended: 143 once it stopped its labs) */
+  stopAsked?: boolean;
   /** the last lines of console, QEMU and the command, for a report when something went wrong */
   tail: string[];
   /** why there is no exit code, in one line */
@@ -44,6 +48,8 @@ export interface BootResult {
 }
 
 const TAIL = 40;
+/** how long a guest asked to stop gets to stop its labs, write their results and power off (emulated: slowly) */
+export const STOP_GRACE_MS = 60_000;
 const KVM_TROUBLE = /KVM internal error|emulation failure|kvm_.*(failed|Assertion)|failed to initialize kvm|Could not access KVM/i;
 
 /** Calls `each` with every complete line of a stream (carriage returns dropped), and the last partial one at the end. */
@@ -56,6 +62,9 @@ export function eachLine(stream: Readable | null | undefined, each: (line: strin
     for (const p of parts) each(p.replace(/\r/g, ''));
   });
   stream?.on('end', () => rest && each(rest.replace(/\r/g, '')));
+  // the other end went away with input it never read (a stop request to a guest that was then killed): the lines
+  // read so far stand, and the process's own exit says the rest
+  stream?.on('error', () => rest && each(rest.replace(/\r/g, '')));
 }
 
 export async function bootOnce(b: BootRequest, accel: 'kvm' | 'tcg'): Promise<BootResult> {
@@ -74,6 +83,7 @@ export async function bootOnce(b: BootRequest, accel: 'kvm' | 'tcg'): Promise<Bo
   let exitCode: number | null | undefined;
   let guestSpoke = false;
   let stopped: 'deadline' | 'abort' | 'kvm' | 'linger' | undefined;
+  let stopAsked = false;
   let kvmTrouble: string | undefined;
   let problem: string | undefined;
   const child = spawnQemu({ accel, kernel: b.kernel.vmlinux ?? b.kernel.vmlinuz, initramfs: b.kernel.initramfs, share: b.share, script, memoryMb: b.memoryMb, cpus: b.cpus });
@@ -128,13 +138,22 @@ export async function bootOnce(b: BootRequest, accel: 'kvm' | 'tcg'): Promise<Bo
   eachLine(child.stderr, qemuSaid);
   const deadline = setTimeout(() => stop('deadline'), Math.max(0, b.deadlineAt - Date.now()));
   const probe = b.probeMs === undefined ? undefined : setTimeout(() => !guestSpoke && stop('kvm'), b.probeMs);
-  const onAbort = () => stop('abort');
+  // an abort once the command runs asks it to stop (it writes the results of the labs it stops); QEMU is stopped
+  // only if the guest has not ended by itself within STOP_GRACE_MS, or when the command had not started yet
+  let grace: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (startedAt === undefined || exitCode !== undefined) return stop('abort');
+    stopAsked = true;
+    (child.stdio[CONSOLE_FD] as Writable | null)?.write(`${nonce} stop\n`);
+    grace = setTimeout(() => stop('abort'), b.stopGraceMs ?? STOP_GRACE_MS);
+  };
   b.signal?.addEventListener('abort', onAbort, { once: true });
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
     child.on('error', (err) => resolve({ code: null, signal: null, error: err.message }));
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   clearTimeout(deadline);
+  clearTimeout(grace);
   if (probe) clearTimeout(probe);
   b.signal?.removeEventListener('abort', onAbort);
   const totalMs = Date.now() - t0;
@@ -145,6 +164,7 @@ export async function bootOnce(b: BootRequest, accel: 'kvm' | 'tcg'): Promise<Bo
     totalMs,
     timedOut: stopped === 'deadline' && exitCode === undefined,
     aborted: stopped === 'abort' && exitCode === undefined,
+    ...(stopAsked ? { stopAsked } : {}),
     tail,
   };
   if (exit.error) keep(exit.error);

@@ -57,7 +57,15 @@ $B stty -F /dev/ttyS1 raw -echo 2>/dev/null
 $B hostname tcp-lab-guest
 cd ${shq(s.cwd)} || fail ${shq(`no folder ${s.cwd} in the guest`)}
 say start $($B cut -d' ' -f1 /proc/uptime)
-{ $B env -i ${env.join(' ')} ${s.command.map(shq).join(' ')} </dev/null 2>&1; echo $? >${GUEST_DIR}/rc; } | $B cat >/dev/ttyS1
+# the command runs in the background, so that the host can ask it to stop: a line "<nonce> stop" on the console
+# sends it SIGTERM (the CLI then stops its labs and writes their results, and the guest powers off as usual)
+{ $B env -i ${env.join(' ')} ${s.command.map(shq).join(' ')} </dev/null 2>&1 & echo $! >${GUEST_DIR}/pid; wait $!; echo $? >${GUEST_DIR}/rc; } | $B cat >/dev/ttyS1 &
+run=$!
+$B stty -F /dev/ttyS0 -echo 2>/dev/null
+( while IFS= read -r l; do [ "$l" = "${s.nonce} stop" ] && $B kill -TERM "$($B cat ${GUEST_DIR}/pid)"; done </dev/ttyS0 ) &
+reader=$!
+wait $run
+$B kill $reader 2>/dev/null
 rc=$($B cat ${GUEST_DIR}/rc 2>/dev/null || echo none)
 printf '\\n%s exit %s\\n' ${s.nonce} "$rc" >/dev/ttyS1
 say exit $rc

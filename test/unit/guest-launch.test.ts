@@ -51,6 +51,17 @@ case $mode in
     echo "$nonce start 0.50" >&3
     echo "working" >&4
     exec sleep 1000 ;;
+  stoppable)
+    echo "$nonce start 0.50" >&3
+    echo "working" >&4
+    # the guest's stage 2 reads the console for "<nonce> stop" and sends the command SIGTERM
+    while IFS= read -r line <&3; do
+      if [ "$line" = "$nonce stop" ]; then
+        printf 'stopped by the host\n\n%s exit 143\n' "$nonce" >&4
+        echo "$nonce exit 143" >&3
+        exit 0
+      fi
+    done ;;
   broken)
     echo "tcp-lab-guest: cannot mount the shared folder at /nowhere" >&3
     printf '\n%s exit none\n' "$nonce" >&4 ;;
@@ -142,11 +153,24 @@ describe.skipIf(!ready)('runInGuest (with a stand-in QEMU)', () => {
     expect(Date.now() - t).toBeLessThan(6000);
     expect(gone(Number(readFileSync(path.join(dir, 'pid'), 'utf8')))).toBe(true);
     const ac = new AbortController();
-    const { lines, done } = run('hang', { signal: ac.signal });
+    const { lines, done } = run('hang', { signal: ac.signal, stopGraceMs: 500 });
     while (!lines.length) await new Promise((r) => setTimeout(r, 20));
     ac.abort('SIGINT');
-    expect(await done).toMatchObject({ exitCode: null, aborted: true, timedOut: false });
+    // a command that does not stop when asked: QEMU is stopped after the grace time
+    expect(await done).toMatchObject({ exitCode: null, aborted: true, timedOut: false, stopAsked: true });
     expect(gone(Number(readFileSync(path.join(dir, 'pid'), 'utf8')))).toBe(true);
+  });
+
+  it('an abort once the command runs asks it to stop, so it can write its results, and keeps its exit code', async () => {
+    const ac = new AbortController();
+    const { lines, done } = run('stoppable', { signal: ac.signal, stopGraceMs: 20_000 });
+    while (!lines.length) await new Promise((r) => setTimeout(r, 20));
+    const t = Date.now();
+    ac.abort('SIGINT');
+    const o = await done;
+    expect(o).toMatchObject({ exitCode: 143, aborted: false, timedOut: false, stopAsked: true });
+    expect(lines).toEqual(['working', 'stopped by the host']);
+    expect(Date.now() - t).toBeLessThan(5000); // it ended by itself, long before the grace time
   });
 
   it("says why when the guest could not run the command, or died", async () => {
