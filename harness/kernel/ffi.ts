@@ -50,12 +50,14 @@ function bindLibc() {
     accept4: libc.func('int accept4(int fd, void *addr, void *len, int flags)'),
     recv: libc.func('long recv(int fd, _Out_ uint8_t *buf, unsigned long len, int flags)'),
     send: libc.func('long send(int fd, uint8_t *buf, unsigned long len, int flags)'),
+    sendto: libc.func('long sendto(int fd, uint8_t *buf, unsigned long len, int flags, uint8_t *addr, uint32_t addrlen)'),
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
     unshare: libc.func('int unshare(int flags)'),
   };
 }
 
-function libc() {
+/** The libc calls the harness makes from the main thread (bound on first use; churn-libc.ts and the capture worker keep their own). */
+export function libc(): ReturnType<typeof bindLibc> {
   lib ??= bindLibc();
   return lib;
 }

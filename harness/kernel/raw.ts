@@ -3,7 +3,7 @@
 // segment is built here byte by byte (IPv4 header, TCP header with options, checksum over the pseudo-header), so
 // it is exactly what the lab states; the capture records it like any other frame.
 import koffi from 'koffi';
-import { errnoName } from './ffi.ts';
+import { errnoName, libc } from './ffi.ts';
 
 const AF_INET = 2;
 const SOCK_RAW = 3;
@@ -86,18 +86,9 @@ export function buildSegment(seg: RawSegment): Buffer {
   return Buffer.concat([ip, tcp]);
 }
 
-let lib: { socket: koffi.KoffiFunction; sendto: koffi.KoffiFunction; close: koffi.KoffiFunction } | undefined;
-
 /** Send one hand-made segment from the calling thread's namespace (a raw socket, opened and closed for it). */
 export function sendSegment(seg: RawSegment): void {
-  lib ??= (() => {
-    const libc = koffi.load('libc.so.6');
-    return {
-      socket: libc.func('int socket(int domain, int type, int protocol)'),
-      sendto: libc.func('long sendto(int fd, uint8_t *buf, unsigned long len, int flags, uint8_t *addr, uint32_t addrlen)'),
-      close: libc.func('int close(int fd)'),
-    };
-  })();
+  const lib = libc();
   const packet = buildSegment(seg);
   const fd = lib.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW) as number;
   if (fd < 0) throw new Error(`socket(AF_INET, SOCK_RAW) failed: ${errnoName(koffi.errno())}`);
