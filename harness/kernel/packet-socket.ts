@@ -2,7 +2,7 @@
 // send and receive. Opened in the namespace to capture (a packet socket stays bound to the namespace it was made
 // in), with a shared-memory receive ring that the capture worker thread (capture-worker.mjs) reads.
 import koffi from 'koffi';
-import { errnoName } from './ffi.ts';
+import { errnoName, libc as ffiLibc } from './ffi.ts';
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -15,21 +15,15 @@ const PACKET_RX_RING = 5;
 const PACKET_VERSION = 10;
 const TPACKET_V3 = 2;
 
-let lib: ReturnType<typeof bind> | undefined;
-function bind() {
-  const libc = koffi.load('libc.so.6');
-  koffi.struct('tcplab_sock_filter', { code: 'uint16', jt: 'uint8', jf: 'uint8', k: 'uint32' });
-  koffi.struct('tcplab_sock_fprog', { len: 'uint16', filter: 'tcplab_sock_filter *' });
-  return {
-    attachFilter: libc.func('int setsockopt(int fd, int level, int name, tcplab_sock_fprog *value, uint32_t len)'),
-    socket: libc.func('int socket(int domain, int type, int protocol)'),
-    setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
-    bind: libc.func('int bind(int fd, void *addr, uint32_t len)'),
-    close: libc.func('int close(int fd)'),
-  };
-}
+let lib: (ReturnType<typeof ffiLibc> & { attachFilter: koffi.KoffiFunction }) | undefined;
+/** ffi.ts's libc calls, and setsockopt declared once more with the BPF program's struct (SO_ATTACH_FILTER) */
 function libc() {
-  lib ??= bind();
+  lib ??= (() => {
+    koffi.struct('tcplab_sock_filter', { code: 'uint16', jt: 'uint8', jf: 'uint8', k: 'uint32' });
+    koffi.struct('tcplab_sock_fprog', { len: 'uint16', filter: 'tcplab_sock_filter *' });
+    const attachFilter = koffi.load('libc.so.6').func('int setsockopt(int fd, int level, int name, tcplab_sock_fprog *value, uint32_t len)');
+    return { ...ffiLibc(), attachFilter };
+  })();
   return lib;
 }
 
