@@ -69,9 +69,12 @@ export interface PacketRing {
   retireMs: number;
 }
 
-export const RING: PacketRing = { blockSize: 1 << 19, blockCount: 8, retireMs: 10 };
-/** for every namespace after a lab's first (matrix labs make dozens, each with a few connections) */
-export const SMALL_RING: PacketRing = { blockSize: 1 << 17, blockCount: 4, retireMs: 10 };
+// A block not full is handed over after retireMs, so at a trickle of frames every block lasts retireMs: the reader
+// may be kept off a core for blockCount x retireMs before the kernel has nowhere to write (a drop). Many small
+// blocks rather than a few big ones: 4 MB rides out 160 ms (it was 80 ms, and a loaded CI machine dropped a frame).
+export const RING: PacketRing = { blockSize: 1 << 18, blockCount: 16, retireMs: 10 };
+/** for every namespace after a lab's first (matrix labs make dozens, each with a few connections): 1.5 MB, 120 ms */
+export const SMALL_RING: PacketRing = { blockSize: 1 << 17, blockCount: 12, retireMs: 10 };
 
 /**
  * An AF_PACKET socket in the calling thread's network namespace, capturing every frame of every interface there
