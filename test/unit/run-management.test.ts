@@ -212,18 +212,14 @@ describe('machine facts', () => {
 });
 
 describe('CLI: results, bundle, compare', () => {
-  // `npm run -s lab results -- ...` as the README types it, for the first call; the others through scripts/lab.mjs,
-  // which is what npm runs (npm costs ~0.4 CPU-s a start), without the first `--`, which npm would take.
-  let viaNpm = true;
-  const lab = (args: string[]) => {
-    const npm = viaNpm;
-    viaNpm = false;
-    return npm ? execa('npm', ['run', '-s', 'lab', ...args], { cwd: ROOT, reject: false }) : execa(process.execPath, ['scripts/lab.mjs', 'harness/cli/main.ts', ...args.filter((a, i) => i !== args.indexOf('--'))], { cwd: ROOT, reject: false });
-  };
+  // `npm run -s lab results -- ...` as the README types it (npmLab, once); the other calls through scripts/lab.mjs,
+  // which is what npm runs (npm costs ~0.4 CPU-s a start), without the first `--`, which npm would take
+  const npmLab = (args: string[]) => execa('npm', ['run', '-s', 'lab', ...args], { cwd: ROOT, reject: false });
+  const lab = (args: string[]) => execa(process.execPath, ['scripts/lab.mjs', 'harness/cli/main.ts', ...args.filter((a, i) => i !== args.indexOf('--'))], { cwd: ROOT, reject: false });
 
   it('results lists the runs newest first and exits 0; an empty folder gets a friendly line', async () => {
     const root = results();
-    const r = await lab(['results', '--', '--results-dir', root]);
+    const r = await npmLab(['results', '--', '--results-dir', root]);
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^2 runs under .*, newest first:$/);
