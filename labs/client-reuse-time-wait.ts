@@ -12,7 +12,8 @@ export default defineLab({
   seconds: 2,
   setup:
     'In two namespaces, one with tcp_tw_reuse at its default (2: loopback only) and one with 0: a client (with no option, ' +
-    'SO_REUSEADDR or SO_REUSEPORT) connects and closes first, leaving TIME-WAIT on its port. A new socket (SO_REUSEADDR ' +
+    'SO_REUSEADDR or SO_REUSEPORT) binds a port of its own, connects and closes first, leaving TIME-WAIT on that port. ' +
+    '(An unbound client would take an ephemeral port, which connect() may also give a concurrent cell going elsewhere.) A new socket (SO_REUSEADDR ' +
     'or SO_REUSEPORT) binds that same port and connects to the same server, at once and again after 1.1 s (past ' +
     "tcp_tw_reuse's 1 s). Each step's errno is recorded, and ss shows whether the TIME-WAIT is still there. Sockets " +
     'are made outside libuv, which would set SO_REUSEADDR on every bound socket.',
@@ -27,7 +28,7 @@ export default defineLab({
         const l = await listenIn(ns, { host: LOOPBACK, port, reuseaddr: true });
         ctx.defer(() => l.close());
         l.server.on('connection', (s) => { s.on('end', () => s.end()); s.resume(); });
-        const old = ns.within(() => connectClient(LOOPBACK, port, opts(cell.old)));
+        const old = ns.within(() => connectClient(LOOPBACK, port, { ...opts(cell.old), localPort: ctx.port() }));
         if (old.fd === undefined) throw new Error(`the first connection failed: bind ${old.bind}, connect ${old.connect}`);
         closeClient(old.fd);
         await ctx.waitForSockets(`TIME-WAIT on ${ns.name} client port ${old.localPort}`, { localPort: old.localPort, peerPort: port, state: 'TIME-WAIT' }, { host: ns.host });
