@@ -11,6 +11,7 @@ import type { LabResult } from '../evidence/records.ts';
 import type { LabEntry } from '../runs/registry.ts';
 import { builtCli } from '../build/active.ts';
 import { loadScale } from '../kernel/pace.ts';
+import { stopController } from '../kernel/wait.ts';
 import { runInGuest, type GuestOutcome } from '../guest/boot.ts';
 import { findKernel, type KernelEntry } from '../guest/kernels.ts';
 import { toJunit, toTap, type Reporter } from '../report/ci.ts';
@@ -160,7 +161,7 @@ export async function kernelRunCommand(req: KernelRunRequest): Promise<number> {
   await sweepScratch(path.dirname(req.runDir));
   const toStdout = !req.json && !(req.reporter && !req.reporterOut);
   const print = (t: string) => void (toStdout ? process.stdout : process.stderr).write(t);
-  const ac = new AbortController();
+  const ac = stopController();
   let stoppedBy: StopSignal | undefined;
   const marker: RunMarker = { status: 'running', pid: process.pid, labs: [], args: req.args, startedAt: new Date().toISOString(), machine: await machineFacts(), kernels: [] };
   handleStopSignals(

@@ -18,6 +18,7 @@ import { writeRunIndex } from '../results/runs.ts';
 import { writeReportHtml } from '../report/html.ts';
 import { suiteCommand, suiteFlags, suiteOptions } from './suite.ts';
 import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, strict, tame } from './flags.ts';
+import { stopController } from '../kernel/wait.ts';
 import { kernelFlags, kernelMain, wantsKernels } from './kernel-main.ts';
 
 /** Exit codes: 0 ran, 1 lab error, 2 user mistake, 3 skipped here; a stopped run exits 128 + the signal (130 Ctrl-C). */
@@ -40,7 +41,7 @@ async function labCommand(entry: LabEntry, argv: Record<string, unknown>, args: 
   const machine = machineFacts(); // never rejects; recorded in run.json
   await preflight(); // missing tools or no user namespaces: one line, before anything is printed or written
   const json = argv.json === true;
-  const ac = new AbortController();
+  const ac = stopController();
   let stoppedBy: StopSignal | undefined;
   // the marker's note; it says when the SIGTERM came from the kernel because npm (the parent) died, which is
   // checked when the marker is written: the signal can arrive while npm is still exiting

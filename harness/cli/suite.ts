@@ -17,6 +17,7 @@ import { machineFacts } from '../results/machine.ts';
 import { runIds, writeRunIndex } from '../results/runs.ts';
 import { createLabDir, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
 import { exitCodeOf, handleStopSignals, parentGone, type StopSignal } from './signals.ts';
+import { stopController } from '../kernel/wait.ts';
 
 export interface SuiteRequest {
   entries: LabEntry[];
@@ -90,7 +91,7 @@ export async function suiteCommand(req: SuiteRequest): Promise<number> {
   const tasks = req.entries
     .flatMap((entry) => Array.from({ length: o.repeat }, (_, i) => ({ entry, key: o.repeat > 1 ? `${entry.name}.${i + 1}` : entry.name })))
     .sort((a, b) => expect.get(b.entry.name)! - expect.get(a.entry.name)! || a.key.localeCompare(b.key));
-  const ac = new AbortController();
+  const ac = stopController();
   let stoppedBy: StopSignal | undefined;
   const marker: RunMarker = { status: 'running', pid: process.pid, labs: tasks.map((t) => t.key), args: req.args, startedAt: new Date().toISOString(), machine: await machine };
   const outcomes: Record<string, string> = {};

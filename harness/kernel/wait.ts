@@ -1,6 +1,18 @@
 // Polling waits with a deadline: every wait says what it waited for and what it last saw when it gives up.
+import { setMaxListeners } from 'node:events';
 import { Interrupted, WaitTimeout } from '../errors.ts';
 import { deadline } from './pace.ts';
+
+/**
+ * The AbortController that stops a run. Every wait, matrix cell and parallel lab watches its signal while it
+ * runs (twelve concurrent cells are twelve listeners), so the default limit of 10 would print Node's leak
+ * warning on a correct run; a real leak still shows past this many.
+ */
+export function stopController(): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(1000, ac.signal);
+  return ac;
+}
 
 /** how much of the last observation a timeout message quotes */
 const MAX_SEEN = 1500;

@@ -3,6 +3,7 @@
 // parent (PR_SET_PDEATHSIG), and the namespace dies with it, so nothing can outlive an interrupted run.
 import { readlinkSync } from 'node:fs';
 import { run } from '../kernel/exec.ts';
+import { stopController } from '../kernel/wait.ts';
 import { executeLab } from '../lab/execute.ts';
 import { dieWithParent } from '../kernel/ffi.ts';
 import { localHost } from '../kernel/host.ts';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     throw new Error('refusing to run: this process is not in a network namespace of its own');
   }
   const job = JSON.parse(process.argv[2] ?? '{}') as RunnerJob;
-  const ac = new AbortController();
+  const ac = stopController();
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => ac.abort(`interrupted by ${sig}`));
   process.on('disconnect', () => {
     ac.abort('the harness went away');

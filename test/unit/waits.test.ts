@@ -6,7 +6,8 @@ import { readOptionsFor, ssArgs } from '../../harness/evidence/read.ts';
 import type { SampleRecord, SnapshotRecord } from '../../harness/evidence/records.ts';
 import { formatRecord, type SockRecord } from '../../harness/evidence/ss.ts';
 import type { Host } from '../../harness/kernel/host.ts';
-import { until } from '../../harness/kernel/wait.ts';
+import { getEventListeners } from 'node:events';
+import { stopController, until } from '../../harness/kernel/wait.ts';
 import { waitForSockets, waitSs, type WaitSink } from '../../harness/lab/waits.ts';
 import { sampleWhile } from '../../harness/lab/sampling.ts';
 import { WaitTimeout } from '../../harness/errors.ts';
@@ -162,6 +163,23 @@ describe('sampleWhile with a filter', () => {
 });
 
 describe('until', () => {
+  it("twenty waits at once on a run's stop signal: no leak warning, and none of them is left listening once they end", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const ac = stopController();
+      let probes = 0;
+      const waits = Array.from({ length: 20 }, () => until(async () => (++probes > 100 ? { done: true, value: 1 } : { done: false, last: 0 }), { what: 'x', timeoutMs: 5000, intervalMs: 5, signal: ac.signal }));
+      await Promise.all(waits);
+      await new Promise((r) => setImmediate(r)); // a warning is emitted on a later tick
+      expect(warnings).toEqual([]);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('probes again after 1, 2, 4, 8, then every 10 ms by default', async () => {
     vi.useFakeTimers();
     try {
@@ -211,7 +229,7 @@ describe('until', () => {
   });
 
   it('an abort ends the pause at once', async () => {
-    const ac = new AbortController();
+    const ac = stopController();
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 20);
     await expect(until(async () => ({ done: false, last: 0 }), { what: 'x', timeoutMs: 5000, intervalMs: 3000, signal: ac.signal })).rejects.toThrow(/interrupted while waiting for x/);
