@@ -1,27 +1,16 @@
 // Run one lab definition inside the current (sandboxed) process and turn whatever happened into a LabResult.
-import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabContext, type LabMessage } from './context.ts';
 import { Interrupted, LabSkip } from '../errors.ts';
 import { which } from '../kernel/exec.ts';
+import { kernelName, ranOn } from '../evidence/identity.ts';
 import type { Host } from '../kernel/host.ts';
 import type { LabDefinition } from './define.ts';
 import { judgeEvidence } from './verdicts.ts';
-import { SCHEMA_VERSION, type LabResult, type Outcome, type RanOn } from '../evidence/records.ts';
+import { SCHEMA_VERSION, type LabResult, type Outcome } from '../evidence/records.ts';
 
 /** How long an interrupted lab's run() may take to stop before its teardown runs anyway. */
 const RUN_SETTLE_MS = 500;
-
-/** The kernel this run observed, as `uname -srm` would print it. */
-export function kernelName(): string {
-  return `${os.type()} ${os.release()} ${os.machine()}`;
-}
-
-/** Where this kernel runs: a guest's init sets TCP_LAB_RAN_ON (kvm or emulated); anything else is the host. */
-export function ranOn(): RanOn {
-  const v = process.env.TCP_LAB_RAN_ON;
-  return v === 'kvm' || v === 'emulated' ? v : 'host';
-}
 
 /** Run `def` with validated options; teardown always runs; never throws (errors become outcome "error"). */
 export async function executeLab(

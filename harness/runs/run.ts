@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readPcap, type PcapFrame } from '../evidence/packets-pcap.ts';
 import type { LabMessage } from '../lab/context.ts';
-import { kernelName, ranOn } from '../lab/execute.ts';
+import { kernelName, ranOn } from '../evidence/identity.ts';
 import { parseOptions } from '../lab/options.ts';
 import { judgeEvidence } from '../lab/verdicts.ts';
 import { SCHEMA_VERSION } from '../evidence/records.ts';
