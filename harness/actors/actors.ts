@@ -2,7 +2,7 @@
 // connection). The lab drives each over IPC, receives its socket events, and can kill it with any signal.
 // Every actor is registered for teardown; it also dies with the runner (PDEATHSIG) and on IPC disconnect.
 import { deadline } from '../kernel/pace.ts';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { actorLaunch } from './launch.ts';
 import type { Recorder } from '../kernel/recorder.ts';
 import type { ActorCommand, ActorEvent, ActorEventKind, ActorMessage, ConnInfo, SyscallResult } from './protocol.ts';
@@ -213,7 +213,8 @@ function stripType(m: ActorEvent): Record<string, unknown> {
 
 /** Start actors in parallel, register their teardown, and wait until each is ready. */
 export async function startActors(ctx: Recorder, names: readonly string[]): Promise<Actor[]> {
-  const launch = await actorLaunch();
+  // loaded here, not at the top: every lab imports this module through harness/index.ts, few start actors
+  const [launch, { execa }] = await Promise.all([actorLaunch(), import('execa')]);
   const actors = names.map((name) => {
     const proc = execa(process.execPath, [...launch.args, name], {
       ipc: true,

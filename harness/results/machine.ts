@@ -3,8 +3,8 @@
 // No hostname, user name or address is recorded. Never throws: a fact that cannot be had is left out.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { execa } from 'execa';
-import { toolPath } from '../kernel/exec.ts';
+import { runCommand, toolPath } from '../kernel/exec.ts';
+import { deadline } from '../kernel/pace.ts';
 import { sysctlPath } from '../kernel/sysctl.ts';
 
 export interface MachineFacts {
@@ -42,13 +42,9 @@ const TIMEOUT_MS = 3000;
 
 /** stdout of a command, first line, trimmed; undefined if it is missing, fails or says nothing. */
 async function firstLine(file: string, args: readonly string[]): Promise<string | undefined> {
-  try {
-    const r = await execa(file, args, { reject: false, timeout: TIMEOUT_MS, env: { PATH: toolPath() }, extendEnv: false, stdin: 'ignore' });
-    const line = String(r.stdout ?? '').split('\n')[0].trim();
-    return r.exitCode === 0 && line ? line : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = await runCommand(file, args, { timeoutMs: deadline(TIMEOUT_MS), env: { PATH: toolPath() } });
+  const line = r.stdout.split('\n')[0].trim();
+  return r.exitCode === 0 && line ? line : undefined;
 }
 
 /** PRETTY_NAME from os-release text (quotes and shell escapes removed). */
@@ -77,28 +73,19 @@ async function distribution(): Promise<string | undefined> {
  */
 export async function freshNamespaceSysctls(names: readonly string[] = DEFAULT_SYSCTLS): Promise<Record<string, string> | undefined> {
   const paths = names.map(sysctlPath);
-  try {
-    // one grep prints "<path>:<value>" for every file it can read (an emulated guest pays ~50 ms per process
-    // started, so not a shell with a cat per file); a missing file makes grep exit 2 after the others
-    const r = await execa('unshare', ['--user', '--map-root-user', '--net', '--', 'grep', '-Hs', '', ...paths], {
-      reject: false,
-      timeout: TIMEOUT_MS,
-      env: { PATH: toolPath() },
-      extendEnv: false,
-      stdin: 'ignore',
-    });
-    if (r.exitCode !== 0 && r.exitCode !== 2) return undefined;
-    const byPath = new Map(names.map((n) => [sysctlPath(n), n]));
-    const out: Record<string, string> = {};
-    for (const line of String(r.stdout).split('\n')) {
-      const eq = line.indexOf(':');
-      const name = eq > 0 ? byPath.get(line.slice(0, eq)) : undefined;
-      if (name) out[name] = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
-    }
-    return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b))) : undefined;
-  } catch {
-    return undefined;
+  // one grep prints "<path>:<value>" for every file it can read (an emulated guest pays ~50 ms per process
+  // started, so not a shell with a cat per file); a missing file makes grep exit 2 after the others
+  const r = await runCommand('unshare', ['--user', '--map-root-user', '--net', '--', 'grep', '-Hs', '', ...paths], { timeoutMs: deadline(TIMEOUT_MS), env: { PATH: toolPath() } });
+  if (r.exitCode !== 0 && r.exitCode !== 2) return undefined;
+  const byPath = new Map(names.map((n) => [sysctlPath(n), n]));
+  const out: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const eq = line.indexOf(':');
+    const name = eq > 0 ? byPath.get(line.slice(0, eq)) : undefined;
+    if (name) out[name] = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
   }
+  // by code unit, not localeCompare: the first collation loads ICU's data (a third of a second in an emulated guest)
+  return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined;
 }
 
 function cpus(): MachineFacts['cpus'] {

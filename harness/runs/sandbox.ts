@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
-import { toolPath, which } from '../kernel/exec.ts';
+import { runCommand, toolPath, which } from '../kernel/exec.ts';
+import { deadline } from '../kernel/pace.ts';
 import { runnerBuild } from '../build/active.ts';
 import type { RunnerJob } from './runner.ts';
 
@@ -39,9 +39,9 @@ export function preflight(): Promise<void> {
     for (const r of REQUIRED) {
       if (!(await which(r.program))) throw new UserError(`'${r.program}' (package ${r.pkg}) is not installed: ${SETUP_HINT}`);
     }
-    const probe = await execa('unshare', ['--user', '--map-root-user', '--net', 'true'], { reject: false, timeout: 5000, env: { PATH: toolPath() } });
+    const probe = await runCommand('unshare', ['--user', '--map-root-user', '--net', 'true'], { timeoutMs: deadline(5000), env: { ...process.env, PATH: toolPath() } });
     if (probe.exitCode !== 0) {
-      const said = (probe.stderr || probe.shortMessage || '').trim().split('\n')[0];
+      const said = (probe.stderr || probe.problem || `exit ${probe.exitCode}`).trim().split('\n')[0];
       throw new UserError(`cannot create a user + network namespace (${said}): ${usernsHint()}`);
     }
   })();
