@@ -18,6 +18,7 @@ import { runIds, writeRunIndex } from '../results/runs.ts';
 import { createLabDir, writeLabResult, writeMarker, type RunMarker } from '../results/store.ts';
 import { exitCodeOf, handleStopSignals, parentGone, type StopSignal } from './signals.ts';
 import { stopController } from '../kernel/wait.ts';
+import { byNatural, byText } from '../order.ts';
 
 export interface SuiteRequest {
   entries: LabEntry[];
@@ -90,7 +91,7 @@ export async function suiteCommand(req: SuiteRequest): Promise<number> {
   const expect = await expectedMs(path.dirname(req.runDir), req.entries);
   const tasks = req.entries
     .flatMap((entry) => Array.from({ length: o.repeat }, (_, i) => ({ entry, key: o.repeat > 1 ? `${entry.name}.${i + 1}` : entry.name })))
-    .sort((a, b) => expect.get(b.entry.name)! - expect.get(a.entry.name)! || a.key.localeCompare(b.key));
+    .sort((a, b) => expect.get(b.entry.name)! - expect.get(a.entry.name)! || byText(a.key, b.key));
   const ac = stopController();
   let stoppedBy: StopSignal | undefined;
   const marker: RunMarker = { status: 'running', pid: process.pid, labs: tasks.map((t) => t.key), args: req.args, startedAt: new Date().toISOString(), machine: await machine };
@@ -137,7 +138,7 @@ export async function suiteCommand(req: SuiteRequest): Promise<number> {
   display?.done();
   writeMarker(req.runDir, { ...marker, status: stoppedBy ? 'interrupted' : 'finished', ...(stoppedBy ? { signal: stoppedBy } : {}), outcomes, note: note(), endedAt: new Date().toISOString() });
   const order = new Map(tasks.map((t, i) => [t.key, i]));
-  done.sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }) || order.get(a.key)! - order.get(b.key)!);
+  done.sort((a, b) => byNatural(a.key, b.key) || order.get(a.key)! - order.get(b.key)!);
   const warn = (what: string) => (err: unknown) => process.stderr.write(`lab: could not write the run's ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
   await writeRunIndex(req.runDir).catch(warn('README.md'));
   await writeReportHtml(req.runDir).catch(warn('report.html'));

@@ -1,5 +1,6 @@
 // Work with parsed snapshots: filter by port, count by state (the articles' netstat|awk census), diff two.
 import { parseEndpoint, type SockRecord, type SsState } from './ss.ts';
+import { byText } from '../order.ts';
 
 /** ss state name → the RFC 793 name the articles use. */
 export const RFC_NAME: Record<SsState, string> = {
@@ -85,6 +86,6 @@ export function diffSockets(before: readonly SockRecord[], after: readonly SockR
 
 /** One-line census text, e.g. "TIME-WAIT 3, LISTEN 1" (states in ss order of frequency). */
 export function formatCensus(c: Partial<Record<SsState, number>>): string {
-  const entries = Object.entries(c).sort((x, y) => (y[1] ?? 0) - (x[1] ?? 0) || x[0].localeCompare(y[0]));
+  const entries = Object.entries(c).sort((x, y) => (y[1] ?? 0) - (x[1] ?? 0) || byText(x[0], y[0]));
   return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'no sockets';
 }

@@ -6,6 +6,7 @@ import { census } from './census.ts';
 import { focusTest } from './live.ts';
 import type { SnapshotRecord } from './records.ts';
 import type { SockRecord, SsState } from './ss.ts';
+import { byText } from '../order.ts';
 
 /** A snapshot with more sockets than this is stored compactly in result.json. */
 export const COMPACT_OVER = 200;
@@ -70,5 +71,5 @@ export function storedSnapshot(s: SnapshotRecord, file: string): SnapshotRecord 
 
 /** Counts with their states in a fixed order (by name), so result.json diffs well. */
 function sortedCounts(c: Partial<Record<SsState, number>>): Partial<Record<SsState, number>> {
-  return Object.fromEntries(Object.entries(c).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(c).sort(([a], [b]) => byText(a, b)));
 }

@@ -12,6 +12,7 @@ import { badge, claimAnchor, CSS, esc, labAnchor, table } from './html-kit.ts';
 import { labSection, type HtmlDiagram, type HtmlLab } from './html-lab.ts';
 import { articleLabel, articleTitles, type ArticleTitles } from './sources.ts';
 import { diagramsIn } from './story.ts';
+import { byText } from '../order.ts';
 
 export type { HtmlDiagram, HtmlLab } from './html-lab.ts';
 
@@ -64,7 +65,7 @@ function header(run: ReportRun): string {
     ['note', m?.note],
   ];
   const dl = facts.filter((f): f is [string, string] => f[1] !== undefined).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${k === 'command' ? `<code>${esc(v)}</code>` : esc(v)}</dd>`);
-  const sysctls = Object.entries(mc?.sysctls ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const sysctls = Object.entries(mc?.sysctls ?? {}).sort(([a], [b]) => byText(a, b));
   return [
     '<header id="run">',
     `<h1>tcp-lab run <span class="mono">${esc(run.id)}</span></h1>`,
@@ -153,7 +154,7 @@ export async function loadReportRun(runDir: string): Promise<ReportRun> {
   const entries: Dirent[] = await readdir(runDir, { withFileTypes: true });
   const order = m?.labs ?? [];
   const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-  names.sort((a, b) => (order.includes(a) ? order.indexOf(a) : order.length) - (order.includes(b) ? order.indexOf(b) : order.length) || a.localeCompare(b));
+  names.sort((a, b) => (order.includes(a) ? order.indexOf(a) : order.length) - (order.includes(b) ? order.indexOf(b) : order.length) || byText(a, b));
   const labs: HtmlLab[] = [];
   for (const name of names) {
     const dir = path.join(runDir, name);

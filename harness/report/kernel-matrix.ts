@@ -3,6 +3,7 @@
 // the verdicts were graded from, so "refuted on 6.1, confirmed on 6.18" comes with the measurements behind it.
 import type { Check, LabResult, RanOn, Verdict } from '../evidence/records.ts';
 import { mdTable, textTable } from './format.ts';
+import { byText } from '../order.ts';
 
 export interface MatrixColumn {
   /** the kernel release (uname -r) */
@@ -61,7 +62,7 @@ function byVersion(a: string, b: string): number {
   const x = nums(a);
   const y = nums(b);
   for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? -1) !== (y[i] ?? -1)) return (x[i] ?? -1) - (y[i] ?? -1);
-  return a.localeCompare(b);
+  return byText(a, b);
 }
 
 function figure(c: Check): string | undefined {

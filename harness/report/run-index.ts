@@ -4,6 +4,7 @@
 import type { ClaimResult, LabResult, Verdict } from '../evidence/records.ts';
 import { brief, code, mdTable, shortSource } from './format.ts';
 import { kernelMatrix, matrixMarkdown, spansKernels, type MatrixInput } from './kernel-matrix.ts';
+import { byText } from '../order.ts';
 
 /** The machine facts the index shows (the shape of results/machine.ts MachineFacts; every field optional). */
 export interface MachineFactsView {
@@ -72,7 +73,7 @@ function machineSection(run: RunIndexInput): string {
     ['CPUs', m.cpus ? `${m.cpus.count}${m.cpus.model ? ` × ${m.cpus.model}` : ''}` : undefined],
   ];
   const out = [`## Machine\n\n${mdTable(['fact', 'value'], rows.filter((r): r is [string, string] => r[1] !== undefined))}\n`];
-  const sysctls = Object.entries(m.sysctls ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const sysctls = Object.entries(m.sysctls ?? {}).sort(([a], [b]) => byText(a, b));
   if (sysctls.length) out.push(`Kernel defaults a fresh network namespace gets (labs change some inside their own namespace; each writeup says which):\n\n${mdTable(['sysctl', 'default'], sysctls.map(([k, v]) => [k, v]))}\n`);
   return out.join('\n');
 }

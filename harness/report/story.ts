@@ -5,6 +5,7 @@ import { diffSockets, formatCensus, RFC_NAME } from '../evidence/census.ts';
 import { isCompact, snapshotCounts, snapshotTotal } from '../evidence/compact.ts';
 import type { EventRecord, LabResult, SampleRecord, SnapshotRecord } from '../evidence/records.ts';
 import { formatRecord, type SsState } from '../evidence/ss.ts';
+import { byText } from '../order.ts';
 
 /** A diagram written beside result.json, for the writeup and the HTML report. */
 export interface Diagram {
@@ -38,7 +39,7 @@ export function snapshotFile(index: number, s: Pick<SnapshotRecord, 'host' | 'la
 export function censusLine(s: SnapshotRecord): string {
   const counts = snapshotCounts(s);
   // in formatCensus's order (most first, then by name), so a compact snapshot reads as its whole one would
-  const rfc = Object.entries(counts).sort((x, y) => (y[1] ?? 0) - (x[1] ?? 0) || x[0].localeCompare(y[0])).map(([k, v]) => `${RFC_NAME[k as SsState]} ${v}`).join(', ');
+  const rfc = Object.entries(counts).sort((x, y) => (y[1] ?? 0) - (x[1] ?? 0) || byText(x[0], y[0])).map(([k, v]) => `${RFC_NAME[k as SsState]} ${v}`).join(', ');
   return `${formatCensus(counts)}${rfc ? ` (${rfc})` : ''}`;
 }
 
@@ -155,7 +156,7 @@ export interface SetupFacts {
  * "host:name"), one row per name: "0 on 6 hosts, 1 on 4 hosts".
  */
 export function sysctlRows(sysctls: Record<string, string>): [string, string][] {
-  const entries = Object.entries(sysctls).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(sysctls).sort(([a], [b]) => byText(a, b));
   if (entries.length <= MAX_LISTED) return entries;
   const byName = new Map<string, Map<string, string[]>>();
   for (const [key, value] of entries) {
@@ -165,9 +166,9 @@ export function sysctlRows(sysctls: Record<string, string>): [string, string][] 
     values.set(value, [...(values.get(value) ?? []), host]);
     byName.set(name, values);
   }
-  return [...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, values]) => [
+  return [...byName].sort(([a], [b]) => byText(a, b)).map(([name, values]) => [
     name,
-    [...values].sort(([a], [b]) => a.localeCompare(b)).map(([v, hosts]) => {
+    [...values].sort(([a], [b]) => byText(a, b)).map(([v, hosts]) => {
       const named = hosts.filter(Boolean);
       return named.length ? `${v} on ${named.length <= 2 ? named.join(', ') : `${named.length} hosts`}` : v;
     }).join('; '),
@@ -225,7 +226,7 @@ export function condensedItems(items: readonly StepItem[]): { items: StepItem[];
 export function sampleRuns(samples: readonly SampleRecord[]): { from: number; to: number; host: string; wait: string; reads: number; counts: string }[] {
   const out: { from: number; to: number; host: string; wait: string; reads: number; counts: string }[] = [];
   for (const s of samples) {
-    const counts = Object.entries(s.counts).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ') || 'no sockets';
+    const counts = Object.entries(s.counts).sort(([a], [b]) => byText(a, b)).map(([k, v]) => `${k} ${v}`).join(', ') || 'no sockets';
     const last = out[out.length - 1];
     if (last && last.host === s.host && last.wait === s.wait && last.counts === counts) {
       last.to = s.atMs;

@@ -4,6 +4,7 @@ import type { Check, LabResult, Verdict } from '../evidence/records.ts';
 import { textTable } from '../report/format.ts';
 import type { MachineFacts } from './machine.ts';
 import type { LoadedRun } from './runs.ts';
+import { byText } from '../order.ts';
 
 /** One named value on each side (absent: that side does not have it). */
 export interface ValueDiff {
@@ -52,7 +53,7 @@ export interface Comparison {
   differences: number;
 }
 
-const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort((x, y) => x.localeCompare(y));
+const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort((x, y) => byText(x, y));
 
 function show(v: unknown): string {
   if (Array.isArray(v)) return v.map(show).join(',');

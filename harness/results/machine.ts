@@ -6,6 +6,7 @@ import os from 'node:os';
 import { runCommand, toolPath } from '../kernel/exec.ts';
 import { deadline } from '../kernel/pace.ts';
 import { sysctlPath } from '../kernel/sysctl.ts';
+import { byText } from '../order.ts';
 
 export interface MachineFacts {
   /** uname -srm: "Linux 6.1.0-18-amd64 x86_64" */
@@ -84,8 +85,7 @@ export async function freshNamespaceSysctls(names: readonly string[] = DEFAULT_S
     const name = eq > 0 ? byPath.get(line.slice(0, eq)) : undefined;
     if (name) out[name] = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
   }
-  // by code unit, not localeCompare: the first collation loads ICU's data (a third of a second in an emulated guest)
-  return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined;
+  return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => byText(a, b))) : undefined;
 }
 
 function cpus(): MachineFacts['cpus'] {

@@ -9,6 +9,7 @@ import type { LabResult } from '../evidence/records.ts';
 import { renderRunIndex, type RunIndexInput, type RunIndexLab } from '../report/run-index.ts';
 import { closestNames } from '../runs/registry.ts';
 import { MARKER, type RunMarker } from './store.ts';
+import { byText } from '../order.ts';
 
 /** 20261121-093012-a1b2: UTC start time and four random hex digits (see newRunId in store.ts). */
 export const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{4}$/;
@@ -138,7 +139,7 @@ export async function runIds(root: string): Promise<string[]> {
       runs.push({ name, key: timeKey(name, typeof m.value?.startedAt === 'string' ? m.value.startedAt : undefined) });
     }
   }
-  return runs.sort((a, b) => b.key.localeCompare(a.key) || b.name.localeCompare(a.name)).map((r) => r.name);
+  return runs.sort((a, b) => byText(b.key, a.key) || byText(b.name, a.name)).map((r) => r.name);
 }
 
 /** Every run under root, loaded, newest first. */

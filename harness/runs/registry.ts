@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { labErrors, UserError } from '../errors.ts';
 import { builtLab } from '../build/active.ts';
 import { sourcesOf, type LabDefinition } from '../lab/define.ts';
+import { byText } from '../order.ts';
 
 /** labs/, or TCP_LAB_LABS_DIR (the tests point it at test/fixtures/labs to drive fixture labs through the CLI) */
 export const LABS_DIR = process.env.TCP_LAB_LABS_DIR || fileURLToPath(new URL('../../labs/', import.meta.url));
@@ -98,7 +99,7 @@ export function closestNames(name: string, names: readonly string[], max = 3): s
   return [...names]
     .map((n) => ({ n, score: n.includes(name) || name.includes(n) ? 0 : distance(name, n) }))
     .filter((x) => x.score <= Math.max(3, Math.floor(name.length / 2)))
-    .sort((a, b) => a.score - b.score || a.n.localeCompare(b.n))
+    .sort((a, b) => a.score - b.score || byText(a.n, b.n))
     .slice(0, max)
     .map((x) => x.n);
 }
