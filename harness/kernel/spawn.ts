@@ -117,7 +117,10 @@ export interface Spawned {
   stderr: net.Socket;
   /** SIGKILL, unless it was reaped already */
   kill(): void;
-  /** waitpid(WNOHANG) with a short backoff until it is reaped; "exit N", or the problem (memoized) */
+  /**
+   * Once both pipes have closed (read to their end, or destroyed), waitpid(WNOHANG) with a short backoff until it
+   * is reaped: its exit status or the signal that ended it (memoized). Output is whole when this resolves.
+   */
   reaped(): Promise<{ exitCode?: number; signal?: string; problem?: string }>;
 }
 
@@ -174,13 +177,14 @@ function pipe(c: Libc, opened: number[]): [number, number] {
 function started(c: Libc, pid: number, stdout: net.Socket, stderr: net.Socket): Spawned {
   let done: Promise<{ exitCode?: number; signal?: string; problem?: string }> | undefined;
   let gone = false;
-  for (const s of [stdout, stderr]) s.on('error', () => {});
+  const closed = Promise.all([stdout, stderr].map((s) => new Promise((res) => s.on('error', () => {}).on('close', res))));
   return {
     stdout,
     stderr,
     kill: () => void (gone || process.kill(pid, 'SIGKILL')),
     reaped: () =>
       (done ??= (async () => {
+        await closed;
         const status = new Int32Array(1);
         let r = 0;
         for (let wait = 1; r === 0; wait = Math.min(wait * 2, 50)) {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.ts';
 import { deadline } from './pace.ts';
-import { canSpawnFast, spawnPiped } from './spawn.ts';
+import { canSpawnFast, spawnPiped, type Spawned } from './spawn.ts';
 
 export interface StreamOptions {
   /** kill the command after this long (default 10 s, as run()) */
@@ -15,43 +15,9 @@ export interface StreamOptions {
 /** Run file with args; `onText` gets stdout as text, piece by piece, in order; resolves once it exited 0. */
 export function streamRun(file: string, args: readonly string[], onText: (text: string) => void, o: StreamOptions = {}): Promise<void> {
   const shown = [file, ...args].join(' ');
-  const timeoutMs = deadline(o.timeoutMs ?? 10_000);
-  if (canSpawnFast()) return streamFast(file, args, onText, shown, timeoutMs);
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let settled = false;
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (!err) return resolve();
-      // no waiting for the pipes: a child of the command may hold them open
-      child.kill('SIGKILL');
-      child.stdout.destroy();
-      child.stderr.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(() => settle(new CommandError(shown, `timed out after ${timeoutMs} ms`, undefined)), timeoutMs);
-    child.stdout.setEncoding('utf8'); // a character split between two pieces is kept whole
-    child.stdout.on('data', (text: string) => {
-      if (settled) return;
-      try {
-        onText(text);
-      } catch (err) {
-        settle(err as Error); // the reader's own error (a line it cannot parse), passed on as it is
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr += text));
-    child.on('error', (err: NodeJS.ErrnoException) => settle(new CommandError(shown, err.code === 'ENOENT' ? `${file}: not found` : err.message, undefined, { cause: err })));
-    child.on('close', (code, signal) => settle(code === 0 ? undefined : new CommandError(shown, stderr || `ended by ${signal}`, code ?? undefined)));
-  });
-}
-
-function streamFast(file: string, args: readonly string[], onText: (text: string) => void, shown: string, timeoutMs: number): Promise<void> {
-  const p = spawnPiped(file, args);
+  const p = canSpawnFast() ? spawnPiped(file, args) : viaChildProcess(file, args);
   if (!('kill' in p)) return Promise.reject(new CommandError(shown, p.problem, undefined));
+  const timeoutMs = deadline(o.timeoutMs ?? 10_000);
   return new Promise((resolve, reject) => {
     let stderr = '';
     let settled = false;
@@ -60,7 +26,7 @@ function streamFast(file: string, args: readonly string[], onText: (text: string
       settled = true;
       clearTimeout(timer);
       if (!err) return resolve();
-      // no waiting for the pipes: a child of the command may hold them open; it is reaped meanwhile
+      // no waiting for the pipes: a child of the command may hold them open (the command is reaped meanwhile)
       p.kill();
       p.stdout.destroy();
       p.stderr.destroy();
@@ -79,12 +45,16 @@ function streamFast(file: string, args: readonly string[], onText: (text: string
     });
     p.stderr.setEncoding('utf8');
     p.stderr.on('data', (text: string) => (stderr += text));
-    let open = 2;
-    const closed = () => {
-      if (--open > 0 || settled) return;
-      void p.reaped().then((end) => settle(end.exitCode === 0 ? undefined : new CommandError(shown, stderr || end.problem || `ended by ${end.signal}`, end.exitCode)));
-    };
-    p.stdout.on('close', closed);
-    p.stderr.on('close', closed);
+    void p.reaped().then((end) => settle(end.exitCode === 0 ? undefined : new CommandError(shown, stderr || end.problem || `ended by ${end.signal}`, end.exitCode)));
   });
+}
+
+/** The same handle over child_process: reaped() once it exited and its pipes closed ('close'), or failed to start. */
+function viaChildProcess(file: string, args: readonly string[]): Pick<Spawned, 'kill' | 'reaped'> & { stdout: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown }; stderr: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown } } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ended = new Promise<Awaited<ReturnType<Spawned['reaped']>>>((resolve) => {
+    child.on('error', (err: NodeJS.ErrnoException) => resolve({ problem: err.code === 'ENOENT' ? `${file}: not found` : err.message }));
+    child.on('close', (code, signal) => resolve(code !== null ? { exitCode: code } : { signal: signal ?? undefined }));
+  });
+  return { stdout: child.stdout, stderr: child.stderr, kill: () => void child.kill('SIGKILL'), reaped: () => ended };
 }

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../harness/errors.ts';
 import { run, runWithChildProcess } from '../../harness/kernel/exec.ts';
-import { canSpawnFast, spawnFast } from '../../harness/kernel/spawn.ts';
+import { canSpawnFast, spawnFast, spawnPiped } from '../../harness/kernel/spawn.ts';
 
 /** an open descriptor's flags from /proc (O_CLOEXEC when it is gone: the listing's own descriptor) */
 function flagsOf(fd: number): number {
@@ -33,6 +33,22 @@ describe('run', () => {
     const missing = await run('no-such-program-here', ['x']).catch((e) => e);
     expect(missing).toBeInstanceOf(CommandError);
     expect(missing.message).toBe('command failed: no-such-program-here x: no-such-program-here: not found');
+  });
+});
+
+describe('spawnPiped', () => {
+  it('is reaped only once its output has been read to the end, so nothing the command printed is lost', async () => {
+    const p = spawnPiped('sh', ['-c', 'printf abc; echo err >&2']);
+    if (!('kill' in p)) throw new Error(p.problem);
+    let reaped = false;
+    const end = p.reaped().then((e) => ((reaped = true), e));
+    await new Promise((r) => setTimeout(r, 300)); // the command is long gone; its output waits in the pipes
+    expect(reaped).toBe(false);
+    const out: string[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b.toString()));
+    p.stderr.resume();
+    expect(await end).toEqual({ exitCode: 0 });
+    expect(out.join('')).toBe('abc');
   });
 });
 

@@ -24,6 +24,12 @@ describe.each([
     expect(pieces.length).toBeGreaterThan(1); // it did arrive while the command ran
   });
 
+  it('resolves only after the last piece of a large output (8 MB, as a big ss dump)', async () => {
+    let got = 0;
+    await streamRun('head', ['-c', String(8 << 20), '/dev/zero'], (t) => (got += t.length));
+    expect(got).toBe(8 << 20);
+  });
+
   it('fails with a CommandError naming the command and what it said', async () => {
     const err = await streamRun('sh', ['-c', 'echo bad thing >&2; exit 3'], () => {}).catch((e) => e);
     expect(err).toBeInstanceOf(CommandError);
