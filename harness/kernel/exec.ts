@@ -1,34 +1,25 @@
-// The one way the harness runs short external commands (ss, ip, nft, unshare): node:child_process underneath,
-// failures as CommandError. Not execa: it costs ~3 ms more CPU per call here (ss -tanH, 100 calls: 5.3-6.0 ms
-// against 2.3 ms in Node) and every wait polls ss, and loading it is ~45 ms of each CLI and runner start. execa
-// runs the long-lived processes (actors/actors.ts) and the guest tooling (guest/).
+// The one way the harness runs short external commands (ss, ip, nft, unshare), failures as CommandError:
+// posix_spawn through the FFI (spawn.ts), or node:child_process where that cannot be had. Not execa: it costs
+// ~3 ms more CPU per call here (ss -tanH, 100 calls: 5.3-6.0 ms against 2.3 ms in Node) and every wait polls ss,
+// and loading it is ~45 ms of each CLI and runner start. execa runs the long-lived processes (actors/actors.ts)
+// and the guest tooling (guest/).
 import { execFile } from 'node:child_process';
 import { CommandError } from '../errors.ts';
 import { deadline } from './pace.ts';
+import { canSpawnFast, spawnFast, type CommandOptions, type CommandResult } from './spawn.ts';
+
+export type { CommandOptions, CommandResult };
 
 /** ss with 30,000 sockets prints a few MB; nothing the harness runs prints more than this */
 const MAX_OUTPUT = 256 << 20;
 
-export interface CommandOptions {
-  /** written to the command's stdin (closed at once without it) */
-  input?: string;
-  /** kill it (SIGKILL) after this many ms; also scaled by deadline() in run() */
-  timeoutMs?: number;
-  /** the environment (default: this process's) */
-  env?: NodeJS.ProcessEnv;
-}
-
-export interface CommandResult {
-  /** exit status; undefined when it was killed or never started */
-  exitCode?: number;
-  stdout: string;
-  stderr: string;
-  /** why it did not run to an exit status: "not found", "timed out after 5000 ms", "killed by SIGTERM", a spawn error */
-  problem?: string;
-}
-
 /** Run a command to its end; never rejects (what went wrong is in the result). */
 export function runCommand(file: string, args: readonly string[], o: CommandOptions = {}): Promise<CommandResult> {
+  return canSpawnFast() ? spawnFast(file, args, o) : runWithChildProcess(file, args, o);
+}
+
+/** runCommand through node:child_process (a fork): where posix_spawn cannot be had through the FFI. */
+export function runWithChildProcess(file: string, args: readonly string[], o: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { encoding: 'utf8', maxBuffer: MAX_OUTPUT, timeout: o.timeoutMs, killSignal: 'SIGKILL', env: o.env }, (err, stdout, stderr) => {
       if (!err) return resolve({ exitCode: 0, stdout, stderr });

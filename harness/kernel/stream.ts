@@ -1,9 +1,11 @@
 // Run a command and hand its output over as it arrives, so the reader works while the command still writes:
 // ss prints a 30,000-socket dump over its last ~30 ms, and parsing it meanwhile hides most of the parse.
-// Failures are CommandErrors worded as run() words them (exec.ts).
+// Failures are CommandErrors worded as run() words them (exec.ts). Started with posix_spawn (spawn.ts) where the
+// FFI has it, else with child_process.
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.ts';
 import { deadline } from './pace.ts';
+import { canSpawnFast, spawnPiped, type Spawned } from './spawn.ts';
 
 export interface StreamOptions {
   /** kill the command after this long (default 10 s, as run()) */
@@ -13,9 +15,10 @@ export interface StreamOptions {
 /** Run file with args; `onText` gets stdout as text, piece by piece, in order; resolves once it exited 0. */
 export function streamRun(file: string, args: readonly string[], onText: (text: string) => void, o: StreamOptions = {}): Promise<void> {
   const shown = [file, ...args].join(' ');
+  const p = canSpawnFast() ? spawnPiped(file, args) : viaChildProcess(file, args);
+  if (!('kill' in p)) return Promise.reject(new CommandError(shown, p.problem, undefined));
   const timeoutMs = deadline(o.timeoutMs ?? 10_000);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let settled = false;
     const settle = (err?: Error) => {
@@ -23,15 +26,16 @@ export function streamRun(file: string, args: readonly string[], onText: (text: 
       settled = true;
       clearTimeout(timer);
       if (!err) return resolve();
-      // no waiting for the pipes: a child of the command may hold them open
-      child.kill('SIGKILL');
-      child.stdout.destroy();
-      child.stderr.destroy();
+      // no waiting for the pipes: a child of the command may hold them open (the command is reaped meanwhile)
+      p.kill();
+      p.stdout.destroy();
+      p.stderr.destroy();
+      void p.reaped();
       reject(err);
     };
     const timer = setTimeout(() => settle(new CommandError(shown, `timed out after ${timeoutMs} ms`, undefined)), timeoutMs);
-    child.stdout.setEncoding('utf8'); // a character split between two pieces is kept whole
-    child.stdout.on('data', (text: string) => {
+    p.stdout.setEncoding('utf8'); // a character split between two pieces is kept whole
+    p.stdout.on('data', (text: string) => {
       if (settled) return;
       try {
         onText(text);
@@ -39,9 +43,18 @@ export function streamRun(file: string, args: readonly string[], onText: (text: 
         settle(err as Error); // the reader's own error (a line it cannot parse), passed on as it is
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr += text));
-    child.on('error', (err: NodeJS.ErrnoException) => settle(new CommandError(shown, err.code === 'ENOENT' ? `${file}: not found` : err.message, undefined, { cause: err })));
-    child.on('close', (code, signal) => settle(code === 0 ? undefined : new CommandError(shown, stderr || `ended by ${signal}`, code ?? undefined)));
+    p.stderr.setEncoding('utf8');
+    p.stderr.on('data', (text: string) => (stderr += text));
+    void p.reaped().then((end) => settle(end.exitCode === 0 ? undefined : new CommandError(shown, stderr || end.problem || `ended by ${end.signal}`, end.exitCode)));
   });
+}
+
+/** The same handle over child_process: reaped() once it exited and its pipes closed ('close'), or failed to start. */
+function viaChildProcess(file: string, args: readonly string[]): Pick<Spawned, 'kill' | 'reaped'> & { stdout: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown }; stderr: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown } } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ended = new Promise<Awaited<ReturnType<Spawned['reaped']>>>((resolve) => {
+    child.on('error', (err: NodeJS.ErrnoException) => resolve({ problem: err.code === 'ENOENT' ? `${file}: not found` : err.message }));
+    child.on('close', (code, signal) => resolve(code !== null ? { exitCode: code } : { signal: signal ?? undefined }));
+  });
+  return { stdout: child.stdout, stderr: child.stderr, kill: () => void child.kill('SIGKILL'), reaped: () => ended };
 }
