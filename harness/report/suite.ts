@@ -106,17 +106,27 @@ export interface ClaimStability {
   stable: boolean;
   /** numeric figures the checks measured: spread over the runs */
   figures: { what: string; unit?: string; min: number; median: number; max: number; n: number }[];
+  /**
+   * checks that saw different text or yes/no values in different runs (an errno, an outcome): a claim can keep its
+   * verdict while one of its cells flips, and that flip is worth a look
+   */
+  varied: { what: string; seen: Record<string, number> }[];
 }
 
 /** Per claim over repeated runs of the same labs: how often each verdict came, and the spread of its figures. */
 export function stability(results: LabResult[]): ClaimStability[] {
-  const out = new Map<string, ClaimStability & { values: Map<string, { unit?: string; xs: number[] }> }>();
+  const out = new Map<string, ClaimStability & { values: Map<string, { unit?: string; xs: number[] }>; texts: Map<string, Record<string, number>> }>();
   for (const r of results) {
     for (const c of r.claims) {
       const key = `${r.lab}\u0000${c.id}`;
-      const s = out.get(key) ?? { lab: r.lab, claim: c.id, verdicts: {} as Partial<Record<Verdict, number>>, stable: true, figures: [], values: new Map() };
+      const s = out.get(key) ?? { lab: r.lab, claim: c.id, verdicts: {} as Partial<Record<Verdict, number>>, stable: true, figures: [], varied: [], values: new Map(), texts: new Map() };
       s.verdicts[c.verdict] = (s.verdicts[c.verdict] ?? 0) + 1;
       for (const k of c.checks ?? []) {
+        if (typeof k.saw === 'string' || typeof k.saw === 'boolean') {
+          const seen = s.texts.get(k.what) ?? {};
+          seen[String(k.saw)] = (seen[String(k.saw)] ?? 0) + 1;
+          s.texts.set(k.what, seen);
+        }
         if (typeof k.saw !== 'number' || !Number.isFinite(k.saw)) continue;
         const v = s.values.get(k.what) ?? { unit: k.unit, xs: [] };
         v.xs.push(k.saw);
@@ -125,9 +135,10 @@ export function stability(results: LabResult[]): ClaimStability[] {
       out.set(key, s);
     }
   }
-  return [...out.values()].map(({ values, ...s }) => ({
+  return [...out.values()].map(({ values, texts, ...s }) => ({
     ...s,
     stable: Object.keys(s.verdicts).length === 1,
+    varied: [...texts].filter(([, seen]) => Object.keys(seen).length > 1).map(([what, seen]) => ({ what, seen })),
     figures: [...values].filter(([, v]) => v.xs.length > 1).map(([what, v]) => {
       const xs = [...v.xs].sort((a, b) => a - b);
       return { what, ...(v.unit ? { unit: v.unit } : {}), min: xs[0], median: xs[Math.floor(xs.length / 2)], max: xs[xs.length - 1], n: xs.length };
@@ -138,12 +149,20 @@ export function stability(results: LabResult[]): ClaimStability[] {
 /** Markdown (and terminal) text of the stability of repeated runs; unstable claims first. */
 export function stabilityText(s: ClaimStability[], repeat: number): string {
   const unstable = s.filter((x) => !x.stable);
+  const varied = s.filter((x) => x.stable && x.varied.length);
   const lines = [`# Stability over ${repeat} runs of each lab`, '', unstable.length ? `Unstable claims (the verdict differed between runs): ${unstable.map((x) => `${x.lab}/${x.claim}`).join(', ')}` : `Every claim got the same verdict in all ${repeat} runs.`, ''];
-  lines.push('| lab | claim | verdicts | figures (min / median / max) |', '| --- | --- | --- | --- |');
-  for (const x of [...unstable, ...s.filter((y) => y.stable)]) {
+  if (varied.length) lines.push(`Same verdict, but a check saw different values between runs: ${varied.map((x) => `${x.lab}/${x.claim}`).join(', ')}`, '');
+  lines.push('| lab | claim | verdicts | figures (min / median / max) | values that differed |', '| --- | --- | --- | --- | --- |');
+  for (const x of [...unstable, ...varied, ...s.filter((y) => y.stable && !y.varied.length)]) {
     const v = VERDICTS.filter((k) => x.verdicts[k]).map((k) => `${k} ×${x.verdicts[k]}`).join(', ');
     const f = x.figures.filter((g) => g.min !== g.max).map((g) => `${g.what}: ${g.min} / ${g.median} / ${g.max}${g.unit ? ` ${g.unit}` : ''}`).join('; ') || '—';
-    lines.push(`| ${x.lab} | ${x.claim}${x.stable ? '' : ' **(unstable)**'} | ${v} | ${f.replace(/\|/g, '\\|')} |`);
+    const d = variedText(x) || '—';
+    lines.push(`| ${x.lab} | ${x.claim}${x.stable ? '' : ' **(unstable)**'} | ${v} | ${f.replace(/\|/g, '\\|')} | ${d.replace(/\|/g, '\\|')} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** "check: a ×2, b ×1; ..." for the checks of a claim whose text or yes/no values differed between runs */
+export function variedText(x: Pick<ClaimStability, 'varied'>): string {
+  return x.varied.map((v) => `${v.what}: ${Object.entries(v.seen).map(([k, n]) => `${k} ×${n}`).join(', ')}`).join('; ');
 }

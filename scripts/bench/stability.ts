@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LabResult } from '../../harness/evidence/records.ts';
-import { stability, type ClaimStability } from '../../harness/report/suite.ts';
+import { stability, variedText, type ClaimStability } from '../../harness/report/suite.ts';
+import { byText } from '../../harness/order.ts';
 import { labNames } from '../../harness/runs/registry.ts';
 import { BenchUsage, ROOT, machineLine, ms, stats, table } from './util.ts';
 
@@ -128,10 +129,12 @@ function report(labs: string[], results: Map<string, LabResult[]>, runs: number)
   console.log(table(rows).split('\n').map((l) => `  ${l}`).join('\n'));
   const unstable = claims.filter((c) => !c.stable);
   for (const c of unstable) console.log(`  unstable: ${c.lab}/${c.claim}: ${verdictCounts(c)}`);
+  // not a failure of the target (one verdict set per lab), but a cell that flipped under the same verdict
+  for (const c of claims.filter((x) => x.stable && x.varied.length)) console.log(`  same verdict, values differed: ${c.lab}/${c.claim}: ${variedText(c)}`);
   console.log(bad.length ? `  unstable, failed or incomplete: ${bad.join(', ')}` : `  every lab gave the same verdicts in all ${runs} runs`);
   return !bad.length;
 }
 
 function verdictCounts(c: ClaimStability): string {
-  return Object.entries(c.verdicts).sort(([a], [b]) => a.localeCompare(b)).map(([v, n]) => `${v} x${n}`).join(', ');
+  return Object.entries(c.verdicts).sort(([a], [b]) => byText(a, b)).map(([v, n]) => `${v} x${n}`).join(', ');
 }

@@ -66,6 +66,23 @@ describe('stability over repeats', () => {
     expect(text).toContain('| tw | reuse **(unstable)** | confirmed ×2, partly ×1 | reuse after: 1003 / 1010 / 1030 ms |');
     expect(verdictSummary(result('x', 'ran', [claim('a', 'refuted'), claim('b', 'confirmed'), claim('c', 'refuted')]))).toBe('1 confirmed, 2 refuted');
   });
+
+  it('a claim that kept its verdict while a check saw another errno in one run is listed with the values', () => {
+    const cell = (fw2: string): ClaimResult => ({
+      ...claim('only-tw', 'refuted'),
+      checks: [
+        { what: 'restart over ESTAB', saw: 'ok', want: 'bind EADDRINUSE', role: 'part' },
+        { what: 'restart over FIN-WAIT-2', saw: fw2, want: 'bind EADDRINUSE', role: 'part' },
+        { what: 'listening after', saw: true, want: 'yes', role: 'part' },
+      ],
+    });
+    const s = stability([result('tr', 'ran', [cell('ok')]), result('tr', 'ran', [cell('bind EADDRINUSE')]), result('tr', 'ran', [cell('ok')])]);
+    expect(s[0]).toMatchObject({ stable: true, verdicts: { refuted: 3 }, varied: [{ what: 'restart over FIN-WAIT-2', seen: { ok: 2, 'bind EADDRINUSE': 1 } }] });
+    const text = stabilityText(s, 3);
+    expect(text).toContain('Same verdict, but a check saw different values between runs: tr/only-tw');
+    expect(text).toContain('| tr | only-tw | refuted ×3 | — | restart over FIN-WAIT-2: ok ×2, bind EADDRINUSE ×1 |');
+    expect(stability([result('tr', 'ran', [cell('ok')]), result('tr', 'ran', [cell('ok')])])[0].varied).toEqual([]);
+  });
 });
 
 // the CLI as scripts/lab.mjs starts it: the prebuilt harness made by test/setup-builds.ts (tsx when there is none)
