@@ -107,15 +107,15 @@ export interface ClaimStability {
   /** numeric figures the checks measured: spread over the runs */
   figures: { what: string; unit?: string; min: number; median: number; max: number; n: number }[];
   /**
-   * checks that saw different text or yes/no values in different runs (an errno, an outcome): a claim can keep its
-   * verdict while one of its cells flips, and that flip is worth a look
+   * checks that saw different text or yes/no values in different runs (an errno, an outcome; numbers inside a text
+   * do not count): a claim can keep its verdict while one of its cells flips, and that flip is worth a look
    */
   varied: { what: string; seen: Record<string, number> }[];
 }
 
 /** Per claim over repeated runs of the same labs: how often each verdict came, and the spread of its figures. */
 export function stability(results: LabResult[]): ClaimStability[] {
-  const out = new Map<string, ClaimStability & { values: Map<string, { unit?: string; xs: number[] }>; texts: Map<string, Record<string, number>> }>();
+  const out = new Map<string, ClaimStability & { values: Map<string, { unit?: string; xs: number[] }>; texts: Map<string, Map<string, { text: string; n: number }>> }>();
   for (const r of results) {
     for (const c of r.claims) {
       const key = `${r.lab}\u0000${c.id}`;
@@ -123,8 +123,13 @@ export function stability(results: LabResult[]): ClaimStability[] {
       s.verdicts[c.verdict] = (s.verdicts[c.verdict] ?? 0) + 1;
       for (const k of c.checks ?? []) {
         if (typeof k.saw === 'string' || typeof k.saw === 'boolean') {
-          const seen = s.texts.get(k.what) ?? {};
-          seen[String(k.saw)] = (seen[String(k.saw)] ?? 0) + 1;
+          // numbers inside a text ("reused after 1097 ms") are a figure's spread, not another outcome: the first
+          // text of each shape stands for it
+          const shape = String(k.saw).replace(/\d+(\.\d+)?/g, '#');
+          const seen = s.texts.get(k.what) ?? new Map<string, { text: string; n: number }>();
+          const one = seen.get(shape) ?? { text: String(k.saw), n: 0 };
+          one.n++;
+          seen.set(shape, one);
           s.texts.set(k.what, seen);
         }
         if (typeof k.saw !== 'number' || !Number.isFinite(k.saw)) continue;
@@ -138,7 +143,7 @@ export function stability(results: LabResult[]): ClaimStability[] {
   return [...out.values()].map(({ values, texts, ...s }) => ({
     ...s,
     stable: Object.keys(s.verdicts).length === 1,
-    varied: [...texts].filter(([, seen]) => Object.keys(seen).length > 1).map(([what, seen]) => ({ what, seen })),
+    varied: [...texts].filter(([, seen]) => seen.size > 1).map(([what, seen]) => ({ what, seen: Object.fromEntries([...seen.values()].map((v) => [v.text, v.n])) })),
     figures: [...values].filter(([, v]) => v.xs.length > 1).map(([what, v]) => {
       const xs = [...v.xs].sort((a, b) => a - b);
       return { what, ...(v.unit ? { unit: v.unit } : {}), min: xs[0], median: xs[Math.floor(xs.length / 2)], max: xs[xs.length - 1], n: xs.length };
