@@ -2,13 +2,13 @@
 // Node's child_process forks, which copies the page tables of the whole process: in a runner that has touched
 // ~60 MB that is ~5.4 ms of Node CPU per `ss -tanH` and 12.7 ms wall, against ~1.1 ms and 5.0 ms here (glibc
 // spawns with CLONE_VFORK: nothing is copied; 200 calls each, measured side by side). Output arrives on pipes
-// read by the event loop; the child is reaped with waitpid(WNOHANG) once its pipes close. Where the FFI or
-// glibc's posix_spawn is missing, exec.ts uses child_process instead.
-import { accessSync, constants as fsConstants } from 'node:fs';
-import net from 'node:net';
-import { constants as osConstants } from 'node:os';
-import path from 'node:path';
-import koffi from 'koffi';
+// read by the event loop (posix-spawn.ts). Where the FFI or glibc's posix_spawn is missing, child_process starts
+// the command behind the same handle.
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { canPosixSpawn, spawnPiped, type Ended, type Spawned } from './posix-spawn.ts';
+
+export type { Ended, Spawned } from './posix-spawn.ts';
 
 export interface CommandOptions {
   /** written to the command's stdin (without it, stdin is /dev/null) */
@@ -28,58 +28,6 @@ export interface CommandResult {
   problem?: string;
 }
 
-const O_CLOEXEC = 0o2000000;
-const O_RDONLY = 0;
-const WNOHANG = 1;
-const POSIX_SPAWN_SETSIGDEF = 0x04;
-const POSIX_SPAWN_SETSIGMASK = 0x08;
-const ENOENT = 2;
-/** glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128: room to spare */
-const [FA_SIZE, ATTR_SIZE, SIGSET_SIZE] = [256, 512, 256];
-
-function bind() {
-  const c = koffi.load('libc.so.6');
-  return {
-    spawn: c.func('int posix_spawn(_Out_ int32_t *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
-    faInit: c.func('int posix_spawn_file_actions_init(void *fa)'),
-    faDup2: c.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
-    faOpen: c.func('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, int mode)'),
-    faDestroy: c.func('int posix_spawn_file_actions_destroy(void *fa)'),
-    faCloseFrom: c.func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)'),
-    attrInit: c.func('int posix_spawnattr_init(void *attr)'),
-    attrFlags: c.func('int posix_spawnattr_setflags(void *attr, short flags)'),
-    attrSigDefault: c.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
-    attrSigMask: c.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
-    sigFill: c.func('int sigfillset(void *set)'),
-    sigEmpty: c.func('int sigemptyset(void *set)'),
-    pipe2: c.func('int pipe2(_Out_ int32_t *fds, int flags)'),
-    close: c.func('int close(int fd)'),
-    waitpid: c.func('int waitpid(int pid, _Out_ int32_t *status, int options)'),
-    errno: () => koffi.errno(),
-  };
-}
-
-type Libc = ReturnType<typeof bind>;
-let lib: Libc | null | undefined;
-/** the spawn attributes every child gets: every signal back to its default (Node ignores SIGPIPE), none blocked */
-let attr: Buffer | undefined;
-
-/** The bound calls, or null where they cannot be had (then exec.ts uses child_process). */
-function libc(): Libc | null {
-  if (lib !== undefined) return lib;
-  try {
-    lib = bind();
-    const [all, none] = [Buffer.alloc(SIGSET_SIZE), Buffer.alloc(SIGSET_SIZE)];
-    attr = Buffer.alloc(ATTR_SIZE);
-    lib.sigFill(all);
-    lib.sigEmpty(none);
-    if (lib.attrInit(attr) || lib.attrFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) || lib.attrSigDefault(attr, all) || lib.attrSigMask(attr, none)) lib = null;
-  } catch {
-    lib = null;
-  }
-  return lib;
-}
-
 let forced = false;
 /** Use child_process even where posix_spawn is there (the tests run both ways; returns the previous setting). */
 export function preferChildProcess(on: boolean): boolean {
@@ -88,124 +36,31 @@ export function preferChildProcess(on: boolean): boolean {
   return was;
 }
 
+/** Will startCommand use posix_spawn (it can here, and no test asked for child_process)? */
 export function canSpawnFast(): boolean {
-  return !forced && libc() !== null;
+  return !forced && canPosixSpawn();
 }
 
-const found = new Map<string, string | undefined>();
-/** The program's path as execvp would find it on `searchPath` (remembered), or undefined. */
-function resolveProgram(file: string, searchPath: string): string | undefined {
-  if (file.includes('/')) return file;
-  const key = `${searchPath}\0${file}`;
-  if (!found.has(key)) {
-    found.set(key, searchPath.split(':').filter(Boolean).map((d) => path.join(d, file)).find((p) => {
-      try {
-        accessSync(p, fsConstants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    }));
+/** Start a command: posix_spawn where it can be had, else child_process; stdin is `input`, or /dev/null without it. */
+export function startCommand(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Spawned | { problem: string } {
+  return canSpawnFast() ? spawnPiped(file, args, o) : viaChildProcess(file, args, o);
+}
+
+/** The same handle over child_process: reaped() once it exited and its pipes closed ('close'), or failed to start. */
+function viaChildProcess(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv }): Spawned {
+  const child = spawn(file, args, { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: o.env });
+  if (o.input !== undefined) {
+    child.stdin!.on('error', () => {}); // a command that exits without reading all of its input
+    child.stdin!.end(o.input);
   }
-  return found.get(key);
+  const ended = new Promise<Ended>((resolve) => {
+    child.on('error', (err: NodeJS.ErrnoException) => resolve({ problem: err.code === 'ENOENT' ? `${file}: not found` : err.message }));
+    child.on('close', (code, signal) => resolve(code !== null ? { exitCode: code } : { signal: signal ?? undefined }));
+  });
+  return { stdout: child.stdout!, stderr: child.stderr!, kill: () => void child.kill('SIGKILL'), reaped: () => ended };
 }
 
-const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
-
-/** A started command: its output pipes (read by the event loop), and how to end and reap it. */
-export interface Spawned {
-  stdout: net.Socket;
-  stderr: net.Socket;
-  /** SIGKILL, unless it was reaped already */
-  kill(): void;
-  /**
-   * Once both pipes have closed (read to their end, or destroyed), waitpid(WNOHANG) with a short backoff until it
-   * is reaped: its exit status or the signal that ended it (memoized). Output is whole when this resolves.
-   */
-  reaped(): Promise<{ exitCode?: number; signal?: string; problem?: string }>;
-}
-
-/** posix_spawn `file` (looked up on the env's PATH) with stdin from `input` or /dev/null; the caller checks canSpawnFast(). */
-export function spawnPiped(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Spawned | { problem: string } {
-  const c = libc()!;
-  const env = o.env ?? process.env;
-  const program = resolveProgram(file, env.PATH ?? process.env.PATH ?? '');
-  if (!program) return { problem: `${file}: not found` };
-  const fds: number[] = [];
-  try {
-    const [out, err] = [pipe(c, fds), pipe(c, fds)];
-    const input = o.input !== undefined ? pipe(c, fds) : undefined;
-    const fa = Buffer.alloc(FA_SIZE);
-    c.faInit(fa);
-    let rc: number;
-    const pidOut = new Int32Array(1);
-    try {
-      if (input) c.faDup2(fa, input[0], 0);
-      else c.faOpen(fa, 0, '/dev/null', O_RDONLY, 0);
-      c.faDup2(fa, out[1], 1);
-      c.faDup2(fa, err[1], 2);
-      // and before its exec, every other descriptor closed in the child: posix_spawn returns once the exec has begun,
-      // and close-on-exec alone would leave the child holding our sockets a moment longer (a listener we close then
-      // stays LISTEN: time-wait-restart saw EADDRINUSE over FIN-WAIT-2 in 31 of 280 runs without this)
-      if (c.faCloseFrom(fa, 3) !== 0) throw new Error('posix_spawn_file_actions_addclosefrom_np failed');
-      const envp = [...Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`), null];
-      rc = c.spawn(pidOut, program, fa, attr!, [file, ...args, null], envp);
-    } finally {
-      c.faDestroy(fa);
-    }
-    if (rc !== 0) {
-      fds.splice(0).forEach((fd) => c.close(fd));
-      return { problem: rc === ENOENT ? `${file}: not found` : `posix_spawn of ${file} failed (errno ${rc})` };
-    }
-    // the child's ends are the child's alone now; ours go to the event loop
-    for (const fd of [out[1], err[1], ...(input ? [input[0]] : [])]) c.close(fd);
-    fds.length = 0;
-    if (input) {
-      const w = new net.Socket({ fd: input[1], readable: false, writable: true });
-      w.on('error', () => {}); // a command that exits without reading all of its input
-      w.end(o.input ?? '');
-    }
-    return started(c, pidOut[0], new net.Socket({ fd: out[0], readable: true, writable: false }), new net.Socket({ fd: err[0], readable: true, writable: false }));
-  } catch (e) {
-    fds.splice(0).forEach((fd) => c.close(fd));
-    return { problem: e instanceof Error ? e.message : String(e) };
-  }
-}
-
-function pipe(c: Libc, opened: number[]): [number, number] {
-  const fds = new Int32Array(2);
-  if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.errno()})`);
-  opened.push(fds[0], fds[1]);
-  return [fds[0], fds[1]];
-}
-
-function started(c: Libc, pid: number, stdout: net.Socket, stderr: net.Socket): Spawned {
-  let done: Promise<{ exitCode?: number; signal?: string; problem?: string }> | undefined;
-  let gone = false;
-  const closed = Promise.all([stdout, stderr].map((s) => new Promise((res) => s.on('error', () => {}).on('close', res))));
-  return {
-    stdout,
-    stderr,
-    kill: () => void (gone || process.kill(pid, 'SIGKILL')),
-    reaped: () =>
-      (done ??= (async () => {
-        await closed;
-        const status = new Int32Array(1);
-        let r = 0;
-        for (let wait = 1; r === 0; wait = Math.min(wait * 2, 50)) {
-          r = c.waitpid(pid, status, WNOHANG);
-          if (r === 0) await new Promise((res) => setTimeout(res, wait)); // its pipes are closed: the exit is a moment away
-        }
-        gone = true;
-        if (r !== pid) return { problem: `waitpid failed (errno ${c.errno()})` };
-        const st = status[0];
-        if ((st & 0x7f) === 0) return { exitCode: (st >> 8) & 0xff };
-        return { signal: SIGNAL_NAMES.get(st & 0x7f) ?? `signal ${st & 0x7f}` };
-      })()),
-  };
-}
-
-function collect(s: net.Socket): Promise<string> {
+function collect(s: Readable): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     s.on('data', (b: Buffer) => chunks.push(b));
@@ -213,14 +68,13 @@ function collect(s: net.Socket): Promise<string> {
   });
 }
 
-/** Run a command with posix_spawn to its end; never rejects (as runCommand). The caller checks canSpawnFast() first. */
-export async function spawnFast(file: string, args: readonly string[], o: CommandOptions = {}): Promise<CommandResult> {
-  const p = spawnPiped(file, args, o);
+/** Run a command to its end (startCommand's way); never rejects: what went wrong is in the result. */
+export async function runCommand(file: string, args: readonly string[], o: CommandOptions = {}): Promise<CommandResult> {
+  const p = startCommand(file, args, o);
   if (!('kill' in p)) return { stdout: '', stderr: '', problem: p.problem };
   let timedOut = false;
   const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), p.kill()), o.timeoutMs);
-  const [stdout, stderr] = await Promise.all([collect(p.stdout), collect(p.stderr)]);
-  const end = await p.reaped();
+  const [stdout, stderr, end] = await Promise.all([collect(p.stdout), collect(p.stderr), p.reaped()]);
   clearTimeout(timer);
   if (end.exitCode !== undefined) return { exitCode: end.exitCode, stdout, stderr };
   const problem = end.problem ?? (timedOut && end.signal === 'SIGKILL' ? `timed out after ${o.timeoutMs} ms` : `killed by ${end.signal}`);

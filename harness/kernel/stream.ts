@@ -2,10 +2,9 @@
 // ss prints a 30,000-socket dump over its last ~30 ms, and parsing it meanwhile hides most of the parse.
 // Failures are CommandErrors worded as run() words them (exec.ts). Started with posix_spawn (spawn.ts) where the
 // FFI has it, else with child_process.
-import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.ts';
 import { deadline } from './pace.ts';
-import { canSpawnFast, spawnPiped, type Spawned } from './spawn.ts';
+import { startCommand } from './spawn.ts';
 
 export interface StreamOptions {
   /** kill the command after this long (default 10 s, as run()) */
@@ -15,7 +14,7 @@ export interface StreamOptions {
 /** Run file with args; `onText` gets stdout as text, piece by piece, in order; resolves once it exited 0. */
 export function streamRun(file: string, args: readonly string[], onText: (text: string) => void, o: StreamOptions = {}): Promise<void> {
   const shown = [file, ...args].join(' ');
-  const p = canSpawnFast() ? spawnPiped(file, args) : viaChildProcess(file, args);
+  const p = startCommand(file, args);
   if (!('kill' in p)) return Promise.reject(new CommandError(shown, p.problem, undefined));
   const timeoutMs = deadline(o.timeoutMs ?? 10_000);
   return new Promise((resolve, reject) => {
@@ -47,14 +46,4 @@ export function streamRun(file: string, args: readonly string[], onText: (text: 
     p.stderr.on('data', (text: string) => (stderr += text));
     void p.reaped().then((end) => settle(end.exitCode === 0 ? undefined : new CommandError(shown, stderr || end.problem || `ended by ${end.signal}`, end.exitCode)));
   });
-}
-
-/** The same handle over child_process: reaped() once it exited and its pipes closed ('close'), or failed to start. */
-function viaChildProcess(file: string, args: readonly string[]): Pick<Spawned, 'kill' | 'reaped'> & { stdout: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown }; stderr: NodeJS.ReadableStream & { destroy(): void; setEncoding(e: BufferEncoding): unknown } } {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ended = new Promise<Awaited<ReturnType<Spawned['reaped']>>>((resolve) => {
-    child.on('error', (err: NodeJS.ErrnoException) => resolve({ problem: err.code === 'ENOENT' ? `${file}: not found` : err.message }));
-    child.on('close', (code, signal) => resolve(code !== null ? { exitCode: code } : { signal: signal ?? undefined }));
-  });
-  return { stdout: child.stdout, stderr: child.stderr, kill: () => void child.kill('SIGKILL'), reaped: () => ended };
 }

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../harness/errors.ts';
-import { run, runWithChildProcess } from '../../harness/kernel/exec.ts';
-import { canSpawnFast, spawnFast, spawnPiped } from '../../harness/kernel/spawn.ts';
+import { run, runCommand } from '../../harness/kernel/exec.ts';
+import { canSpawnFast, startCommand } from '../../harness/kernel/spawn.ts';
+import { eachWayOfStarting } from '../starting.ts';
 
 /** an open descriptor's flags from /proc (O_CLOEXEC when it is gone: the listing's own descriptor) */
 function flagsOf(fd: number): number {
@@ -37,7 +38,7 @@ describe('run', () => {
   });
 });
 
-describe('spawnPiped', () => {
+describe('startCommand with posix_spawn', () => {
   it('closes every descriptor but 0-2 in the child before its exec, even one without close-on-exec', async () => {
     // a descriptor close-on-exec would not close; and the one it would close too late: posix_spawn returns while the
     // exec is still under way, and a socket of ours held by the child then stays open (see spawn.ts)
@@ -47,7 +48,7 @@ describe('spawnPiped', () => {
     const fds = new Int32Array(2);
     expect(pipe2(fds, 0)).toBe(0);
     try {
-      const seen = (await spawnFast('ls', ['/proc/self/fd'])).stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+      const seen = (await runCommand('ls', ['/proc/self/fd'])).stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
       expect(seen).toEqual([0, 1, 2, 3]); // 3: ls's own handle on the folder
     } finally {
       close(fds[0]);
@@ -56,7 +57,7 @@ describe('spawnPiped', () => {
   });
 
   it('is reaped only once its output has been read to the end, so nothing the command printed is lost', async () => {
-    const p = spawnPiped('sh', ['-c', 'printf abc; echo err >&2']);
+    const p = startCommand('sh', ['-c', 'printf abc; echo err >&2']);
     if (!('kill' in p)) throw new Error(p.problem);
     let reaped = false;
     const end = p.reaped().then((e) => ((reaped = true), e));
@@ -70,10 +71,9 @@ describe('spawnPiped', () => {
   });
 });
 
-describe.each([
-  ['posix_spawn', spawnFast],
-  ['child_process', runWithChildProcess],
-])('runCommand through %s', (_name, runIt) => {
+eachWayOfStarting('runCommand', () => {
+  const runIt = runCommand;
+
   it('takes output far beyond child_process\'s 1 MB default (ss with 30,000 sockets prints a few MB)', async () => {
     const r = await runIt('head', ['-c', String(8 << 20), '/dev/zero']);
     expect([r.exitCode, r.stdout.length, r.problem]).toEqual([0, 8 << 20, undefined]);

@@ -1,22 +1,11 @@
 // streamRun (kernel/stream.ts): output in pieces while the command runs, failures worded as run() words them;
 // through posix_spawn and through child_process alike.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CommandError } from '../../harness/errors.ts';
-import { preferChildProcess } from '../../harness/kernel/spawn.ts';
 import { streamRun } from '../../harness/kernel/stream.ts';
+import { eachWayOfStarting } from '../starting.ts';
 
-describe.each([
-  ['posix_spawn', false],
-  ['child_process', true],
-])('streamRun through %s', (_name, childProcess) => {
-  let was = false;
-  beforeAll(() => {
-    was = preferChildProcess(childProcess);
-  });
-  afterAll(() => {
-    preferChildProcess(was);
-  });
-
+eachWayOfStarting('streamRun', () => {
   it('hands over all of stdout, in order, before it resolves', async () => {
     const pieces: string[] = [];
     await streamRun('sh', ['-c', 'for i in 1 2 3; do echo line $i; sleep 0.05; done; printf "é"'], (t) => pieces.push(t));
