@@ -104,6 +104,8 @@ export async function bundle(outdir, labsDir, key) {
       chunkNames: 'chunks/[name]-[hash]',
       // bundled CommonJS packages call require() for node's own modules
       banner: { js: "import { createRequire as __tcpLabRequire } from 'node:module'; const require = __tcpLabRequire(import.meta.url);" },
+      // yargs' two argument checks without loading node:assert (assert-lite.mjs says why)
+      alias: { assert: path.join(HARNESS, 'build', 'assert-lite.mjs') },
       plugins: [sourceUrls(), externalsByPath()],
       legalComments: 'none',
       logLevel: 'silent',

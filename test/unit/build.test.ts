@@ -85,6 +85,9 @@ describe('the prebuilt harness', () => {
     const again = await lab(ws, ['probe']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(new RegExp(`lab: build ${key} found`));
+    // yargs' `assert` is the small stand-in (harness/build/assert-lite.mjs): no bundle loads node:assert at start
+    const bundles = [path.join(ws.cache, key!, 'cli.mjs'), ...readdirSync(path.join(ws.cache, key!, 'chunks')).map((f) => path.join(ws.cache, key!, 'chunks', f))];
+    expect(bundles.filter((f) => /from "assert"|require\("assert"\)/.test(readFileSync(f, 'utf8')))).toEqual([]);
   }, 60_000);
 
   it('an edited lab is in effect at the next run (a new build), also when the edit keeps its size', async () => {
