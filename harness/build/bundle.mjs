@@ -75,6 +75,21 @@ function externalsByPath() {
 }
 
 /**
+ * esbuild plugin: yargs' `assert` is assert-lite.mjs, its two argument checks without loading node:assert (the
+ * file says why). Only yargs': other packages (tar's minizlib) call assert itself and keep Node's.
+ * @returns {import('esbuild').Plugin}
+ */
+function yargsAssert() {
+  const yargs = `${path.sep}node_modules${path.sep}yargs${path.sep}`;
+  return {
+    name: 'tcp-lab-yargs-assert',
+    setup(b) {
+      b.onResolve({ filter: /^assert$/ }, (args) => (args.importer.includes(yargs) ? { path: path.join(HARNESS, 'build', 'assert-lite.mjs') } : undefined));
+    },
+  };
+}
+
+/**
  * Bundle the CLI, the runner and every lab of `labsDir` into `outdir`; returns the manifest (not yet written).
  * @param {string} outdir
  * @param {string} labsDir
@@ -104,9 +119,7 @@ export async function bundle(outdir, labsDir, key) {
       chunkNames: 'chunks/[name]-[hash]',
       // bundled CommonJS packages call require() for node's own modules
       banner: { js: "import { createRequire as __tcpLabRequire } from 'node:module'; const require = __tcpLabRequire(import.meta.url);" },
-      // yargs' two argument checks without loading node:assert (assert-lite.mjs says why)
-      alias: { assert: path.join(HARNESS, 'build', 'assert-lite.mjs') },
-      plugins: [sourceUrls(), externalsByPath()],
+      plugins: [sourceUrls(), externalsByPath(), yargsAssert()],
       legalComments: 'none',
       logLevel: 'silent',
       absWorkingDir: ROOT,
