@@ -23,7 +23,7 @@ export default defineLab({
     const cases = await ctx.matrix({ name: CASES }, async ({ name }) => {
       ctx.step(`${name}: the server sends ${o.bytes} bytes, the client ${name === 'unread' ? 'reads nothing' : 'reads them all'}, then close()`);
       const c = await client.connect(port);
-      const s = await server.accepted(c.localPort);
+      const s = await server.accepted(c.localPort, port);
       await server.syswrite(s.conn, o.bytes);
       const ends = endsOf(c.localPort, port);
       await ctx.waitSs(`${o.bytes} bytes in the client's receive queue`, (xs) => endIn(xs, ends.client)?.recvQ === o.bytes);

@@ -30,7 +30,7 @@ export default defineLab({
       const conns: Conn[] = [];
       for (const unread of [0, o.bytes]) for (const order of ['read-first', 'write-first'] as const) {
         const c = await victim.connect(port);
-        const a = await peer.accepted(c.localPort);
+        const a = await peer.accepted(c.localPort, port);
         if (unread) await peer.syswrite(a.conn, unread);
         conns.push({ role: 'client', unread, order, conn: a.conn, killed: { name: 'killed', localPort: c.localPort, peerPort: port }, peer: { name: 'peer', localPort: port, peerPort: c.localPort } });
       }

@@ -27,7 +27,7 @@ export default defineLab({
     const rows = await ctx.matrix({ mode: MODES }, async ({ mode }) => {
       ctx.step(HOW[mode].replace('%', String(o.seconds)));
       const c = await client.connect(port);
-      const s = await server.accepted(c.localPort);
+      const s = await server.accepted(c.localPort, port);
       const end = endsOf(c.localPort, port).client;
       if (mode !== 'linger-n-blocked') await server.request({ op: 'resume', conn: s.conn });
       else for (let r: SyscallResult = { ret: 1 }; r.ret > 0; ) r = await client.syswrite(c.conn, 1 << 20); // fill both buffers

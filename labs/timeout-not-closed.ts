@@ -27,7 +27,7 @@ export default defineLab({
   async run(ctx, o) {
     const [[server, client, quiet], port, silentPort, ms] = [await startActors(ctx, ['server', 'client', 'timer-client']), ctx.port(), ctx.port(), o['app-timeout-ms']];
     for (const p of [port, silentPort]) await server.listen(p, { allowHalfOpen: true });
-    const open = async (read = false, who = client, p = port) => { const c = await who.connect(p, { read }); return { c, s: await server.accepted(c.localPort), end: endsOf(c.localPort, p) }; };
+    const open = async (read = false, who = client, p = port) => { const c = await who.connect(p, { read }); return { c, s: await server.accepted(c.localPort, p), end: endsOf(c.localPort, p) }; };
     // kernel timers get room on a slower machine (an emulated guest, not a busy host's load): x its time scale as a power of 2, recorded; their length is not what the claims test
     const scale = machineSlowness(), pace = 2 ** Math.round(Math.log2(scale)), retries2 = o.retries2 + Math.log2(pace);
     if (pace > 1) ctx.event('pace', `kernel timers x${pace} (the harness runs ${scale.toFixed(1)}x slower): TCP_USER_TIMEOUT, keepalive idle and interval; tcp_retries2 ${o.retries2} + ${retries2 - o.retries2}`, { scale: pace, retries2 });

@@ -170,16 +170,20 @@ export class Actor {
     );
   }
 
-  /** The accepted connection whose peer port is `remotePort` (waits for its 'accept' event). */
-  async accepted(remotePort: number, timeoutMs = 2000): Promise<ConnInfo> {
-    const find = () => this.events.find((e) => e.kind === 'accept' && e.info?.remotePort === remotePort)?.info;
+  /**
+   * The accepted connection whose peer port is `remotePort`, on the listening port `localPort` when given (waits for
+   * its 'accept' event). Give it where the actor listens on more than one port: connect() may hand the same
+   * ephemeral port to two connections going to different ports.
+   */
+  async accepted(remotePort: number, localPort?: number, timeoutMs = 2000): Promise<ConnInfo> {
+    const find = () => this.events.find((e) => e.kind === 'accept' && e.info?.remotePort === remotePort && (localPort === undefined || e.info.localPort === localPort))?.info;
     return until(
       async () => {
         if (this.crash) throw this.crash;
         const i = find();
         return i ? { done: true, value: i } : { done: false, last: undefined };
       },
-      { what: `connection from port ${remotePort} accepted by '${this.name}'`, timeoutMs, signal: this.ctx.signal },
+      { what: `connection from port ${remotePort}${localPort === undefined ? '' : ` to :${localPort}`} accepted by '${this.name}'`, timeoutMs, signal: this.ctx.signal },
     );
   }
 
