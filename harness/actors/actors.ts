@@ -170,11 +170,7 @@ export class Actor {
     );
   }
 
-  /**
-   * The accepted connection whose peer port is `remotePort`, on the listening port `localPort` when given (waits for
-   * its 'accept' event). Give it where the actor listens on more than one port: connect() may hand the same
-   * ephemeral port to two connections going to different ports.
-   */
+  /** The accepted connection from `remotePort` to `localPort` (give it: one ephemeral port can serve two destinations). */
   async accepted(remotePort: number, localPort?: number, timeoutMs = 2000): Promise<ConnInfo> {
     const find = () => this.events.find((e) => e.kind === 'accept' && e.info?.remotePort === remotePort && (localPort === undefined || e.info.localPort === localPort))?.info;
     return until(
