@@ -167,7 +167,13 @@ function started(c: Libc, pid: number, stdout: net.Socket, stderr: net.Socket): 
   return {
     stdout,
     stderr,
-    kill: () => void (gone || process.kill(pid, 'SIGKILL')),
+    kill: () => {
+      try {
+        if (!gone) process.kill(pid, 'SIGKILL'); // not reaped yet: the pid is still this child's (alive or a zombie)
+      } catch {
+        /* gone meanwhile */
+      }
+    },
     reaped: () =>
       (done ??= (async () => {
         await closed;
