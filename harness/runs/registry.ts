@@ -40,7 +40,14 @@ export async function loadLabModule(modulePath: string): Promise<LabDefinition> 
   if (!built && modulePath.endsWith('.ts') && packageType(path.dirname(modulePath)) !== 'module') {
     throw new UserError(`${path.dirname(modulePath)}: labs run from source are ES modules; put a package.json saying {"type": "module"} in that folder (or run without TCP_LAB_DEV=1)`);
   }
-  const mod = (await import(pathToFileURL(built ?? modulePath).href)) as { default?: LabDefinition };
+  const mod = (await import(pathToFileURL(built ?? modulePath).href).catch((err: NodeJS.ErrnoException) => {
+    // a CLI running from a build (no TypeScript loader) asked for a lab that build does not hold: TCP_LAB_BUILD names
+    // a build of another labs folder, or one made before the lab existed
+    if (err.code === 'ERR_UNKNOWN_FILE_EXTENSION' && !built) {
+      throw new UserError(`lab ${labName(modulePath)} is not in the build TCP_LAB_BUILD names (${process.env.TCP_LAB_BUILD ?? 'none'}); run it through npm run lab, which picks the build for its labs, or unset TCP_LAB_BUILD`);
+    }
+    throw err;
+  })) as { default?: LabDefinition };
   const def = mod.default;
   if (!def || typeof def.run !== 'function' || typeof def.judge !== 'function' || typeof def.claims !== 'object') {
     throw new Error(`${modulePath} does not export a lab as default (use defineLab)`);

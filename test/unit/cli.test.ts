@@ -58,6 +58,17 @@ describe('lab CLI', () => {
     expectOneLineError(await cli(['time-wait-restrat']), /unknown lab 'time-wait-restrat'; did you mean time-wait-restart[,?]/);
   });
 
+  it.skipIf(!inject('tcpLabBuilds').fixtures || !BUILD)('a build named in TCP_LAB_BUILD that lacks the lab: one line, what to do', async () => {
+    // the test fixtures' build holds other labs: the CLI from it cannot load labs/*.ts (no TypeScript loader)
+    const fixtures = inject('tcpLabBuilds').fixtures!;
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(fixtures, readManifest(fixtures)!.cli), 'tw-recycle', '--no-capture'], { cwd: ROOT, env: { ...process.env, TCP_LAB_BUILD: fixtures } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expectOneLineError(r, /lab tw-recycle is not in the build TCP_LAB_BUILD names .*npm run lab/);
+  });
+
   it('bad option value: names the option, the value and the accepted values', async () => {
     expectOneLineError(await cli(['time-wait-restart', '--old', 'sometimes']), /option --old: 'sometimes' is not valid; expected one or more of none, reuseaddr, reuseport, both/);
     expectOneLineError(await cli(['time-wait-restart', '--connections', '0']), /option --connections: '0' is not valid; expected a whole number from 1 to 200/);
