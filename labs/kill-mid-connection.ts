@@ -37,6 +37,7 @@ export default defineLab({
       const vPort = ctx.port();
       await victim.listen(vPort);
       const p = await peer.connect(vPort, { allowHalfOpen: true });
+      await victim.accepted(p.localPort, vPort); // the victim's own socket, not one still in its listen queue (those get an RST)
       conns.push({ role: 'server', unread: 0, order: 'read-first', conn: p.conn, killed: { name: 'killed', localPort: vPort, peerPort: p.localPort }, peer: { name: 'peer', localPort: p.localPort, peerPort: vPort } });
       const before = await ctx.waitSs(`${o.bytes} unread bytes in the victim's receive queues`, (xs) => conns.every((k) => endIn(xs, k.killed)?.recvQ === k.unread), { label: `${signal}: before kill`, processes: true });
       ctx.step(`${signal} the victim (pid ${victim.pid})`);
