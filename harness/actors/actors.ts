@@ -171,15 +171,15 @@ export class Actor {
   }
 
   /** The accepted connection from `remotePort` to `localPort` (give it: one ephemeral port can serve two destinations). */
-  async accepted(remotePort: number, localPort?: number, timeoutMs = 2000): Promise<ConnInfo> {
-    const find = () => this.events.find((e) => e.kind === 'accept' && e.info?.remotePort === remotePort && (localPort === undefined || e.info.localPort === localPort))?.info;
+  async accepted(remotePort: number, localPort: number, timeoutMs = 2000): Promise<ConnInfo> {
+    const find = () => this.events.find((e) => e.kind === 'accept' && e.info?.remotePort === remotePort && e.info.localPort === localPort)?.info;
     return until(
       async () => {
         if (this.crash) throw this.crash;
         const i = find();
         return i ? { done: true, value: i } : { done: false, last: undefined };
       },
-      { what: `connection from port ${remotePort}${localPort === undefined ? '' : ` to :${localPort}`} accepted by '${this.name}'`, timeoutMs, signal: this.ctx.signal },
+      { what: `connection from port ${remotePort} to :${localPort} accepted by '${this.name}'`, timeoutMs, signal: this.ctx.signal },
     );
   }
 

@@ -19,6 +19,9 @@ export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What starting a command takes (runCommand adds its timeout). */
+export type StartOptions = Pick<CommandOptions, 'input' | 'env'>;
+
 export interface CommandResult {
   /** exit status; undefined when it was killed or never started */
   exitCode?: number;
@@ -42,12 +45,12 @@ export function canSpawnFast(): boolean {
 }
 
 /** Start a command: posix_spawn where it can be had, else child_process; stdin is `input`, or /dev/null without it. */
-export function startCommand(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Spawned | { problem: string } {
+export function startCommand(file: string, args: readonly string[], o: StartOptions = {}): Spawned | { problem: string } {
   return canSpawnFast() ? spawnPiped(file, args, o) : viaChildProcess(file, args, o);
 }
 
 /** The same handle over child_process: reaped() once it exited and its pipes closed ('close'), or failed to start. */
-function viaChildProcess(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv }): Spawned {
+function viaChildProcess(file: string, args: readonly string[], o: StartOptions): Spawned {
   const child = spawn(file, args, { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: o.env });
   if (o.input !== undefined) {
     child.stdin!.on('error', () => {}); // a command that exits without reading all of its input
