@@ -2,6 +2,7 @@
 // connections left in a chosen state on a chosen side (proven by ss before the fixture returns). IPv4 or IPv6.
 import type net from 'node:net';
 import { filterSockets } from '../evidence/census.ts';
+import { readSockets } from '../evidence/read.ts';
 import type { SsState } from '../evidence/ss.ts';
 import { churnConnections } from '../kernel/churn.ts';
 import { closeActively, connect, listen, openPair, type Listener, type Pair } from '../kernel/sockets.ts';
@@ -98,11 +99,25 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
       timeoutMs: o.timeoutMs ?? 3000,
       filter: { port, state: state as SsState },
       focus: { port },
+      describe: () => missingEnds(ctx, port, ends, state),
     });
     seen = filterSockets(proof.sockets, { state: state as SsState }).filter(want).length;
   }
   if (o.closeListener) await listener.close();
   return { port, host, listener, ends, seen, clients, servers };
+}
+
+/** For a timed-out leave(): how many ends reached the state, and where each of the others is (a read of every socket on the port). */
+async function missingEnds(ctx: LabContext, port: number, ends: readonly End[], state: LeftState): Promise<string> {
+  const read = await readSockets(ctx.host, { ports: [port] }).catch(() => undefined);
+  if (!read) return 'ss could not be read again';
+  const where = ends.map((e) => {
+    const s = read.find((k) => k.local.endsWith(`:${e.localPort}`) && k.peer.endsWith(`:${e.peerPort}`));
+    return { e, state: s?.state ?? 'absent' };
+  });
+  const others = where.filter((w) => w.state !== state);
+  const ports = new Set(ends.map((e) => e.localPort)).size;
+  return `${ends.length - others.length} of ${ends.length} ends in ${state} (${ports} distinct local ports); the others: ${others.map((w) => `:${w.e.localPort} -> :${w.e.peerPort} ${w.state}`).join(', ')}`;
 }
 
 export interface ChurnOptions {

@@ -83,6 +83,17 @@ describe('sandbox cleanup', () => {
   });
 });
 
+describe('a fixture whose wait times out', () => {
+  it("leave() says how many ends reached the state and where each of the others is", async () => {
+    const { entryOf } = await import('../../harness/runs/registry.ts');
+    const { runLab } = await import('../../harness/runs/run.ts');
+    const r = await runLab({ lab: await entryOf(fileURLToPath(new URL('../fixtures/labs/leave-unreached.ts', import.meta.url))) });
+    expect(r.outcome).toBe('error');
+    // tcp_max_tw_buckets=1 in the sandbox: the kernel keeps the first TIME-WAIT socket and closes the others outright
+    expect(r.reason).toMatch(/^no 3 x TIME-WAIT on the client side of :\d+ after \d+ ms; last seen: 1 of 3 ends in TIME-WAIT \(3 distinct local ports\); the others: :\d+ -> :\d+ absent, :\d+ -> :\d+ absent$/);
+  });
+});
+
 describe('a lab that cannot run here', () => {
   it('is skipped with the reason and the install command, its claims inconclusive', async () => {
     const { entryOf } = await import('../../harness/runs/registry.ts');
