@@ -29,10 +29,11 @@ const bench = yargs(hideBin(process.argv))
     runs(y, 5).positional('lab', { type: 'string', default: 'kernel-defaults', describe: 'a quick lab' }),
   (a) => void (chosen = async () => (await import('./bench/startup.ts')).startupBench({ lab: a.lab as string, runs: a.runs as number })))
   .command('churn', 'connection churn: the harness against a C program making the same system calls (compiled here)', (y) =>
-    y.option('connections', { type: 'number', default: 10000, describe: 'connections per measurement', coerce: whole('connections', 100, 25000) })
-      .option('rounds', { type: 'number', default: 5, describe: 'rounds (each measures the harness and C)', coerce: whole('rounds', 1, 50) })
+    y.option('connections', { type: 'number', default: 10000, describe: 'connections each side makes in a round, after its warm-up', coerce: whole('connections', 100, 25000) })
+      .option('chunk', { type: 'number', default: 500, describe: 'connections per turn (the two sides take turns)', coerce: whole('chunk', 50, 25000) })
+      .option('rounds', { type: 'number', default: 3, describe: 'rounds (each starts the harness and C in fresh sandboxes)', coerce: whole('rounds', 1, 50) })
       .option('before', { type: 'boolean', default: true, describe: "also measure Node's net module, the harness's churn before the libc loop" }),
-  (a) => void (chosen = async () => (await import('./bench/churn.ts')).churnBench({ connections: a.connections as number, rounds: a.rounds as number, before: !!a.before })))
+  (a) => void (chosen = async () => (await import('./bench/churn.ts')).churnBench({ connections: a.connections as number, chunk: a.chunk as number, rounds: a.rounds as number, before: !!a.before })))
   .command('snapshot', 'snapshot cost with N sockets present against `ss -tanoH` alone; a filtered poll against a full read', (y) =>
     y.option('sockets', { type: 'number', default: 30000, describe: 'TIME-WAIT sockets to make first', coerce: whole('sockets', 100, 60000) })
       .option('rounds', { type: 'number', default: 7, describe: 'measurements of each kind', coerce: whole('rounds', 1, 50) }),

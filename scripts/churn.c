@@ -5,7 +5,7 @@
  * namespace as the labs (unshare --user --map-root-user --net). Not a lab tool: no options are validated beyond
  * what the bench passes.
  *
- *   churn <settled|bare> <client|server> <connections> <batch> <request bytes> <response bytes> <port>
+ *   churn <settled|bare> <client|server> <connections|-> <batch> <request bytes> <response bytes> <port>
  *
  * settled: per connection socket, connect, accept4 (peer address kept, as the harness reads the client's port
  *   from it), optionally a request and a response (send, read), then the closer shutdown(SHUT_WR)s, the other
@@ -16,7 +16,9 @@
  *
  * Prints one line: {"connections":N,"ns":WALL,"cpuNs":CPU,"portSum":S}: wall-clock and CPU (user + system) time of
  * the loop only (no start-up, no listener set-up); portSum adds up the client ports, which are kept as the
- * harness keeps them.
+ * harness keeps them. With "-" for the connections, it reads counts from stdin, one a line, and churns that many
+ * on the same listener for each, printing (and flushing) one such line each, until stdin ends: the bench drives
+ * the C program and the harness chunk by chunk, in turns.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -68,34 +70,26 @@ static void read_exactly(int fd, size_t len) {
   }
 }
 
-int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: churn <settled|bare> <client|server> <connections> <batch> <request> <response> <port>\n");
-    return 2;
-  }
-  int bare = strcmp(argv[1], "bare") == 0;
-  int server_closes = strcmp(argv[2], "server") == 0;
-  long n = atol(argv[3]);
-  long batch = atol(argv[4]);
-  size_t req_len = (size_t)atol(argv[5]);
-  size_t resp_len = (size_t)atol(argv[6]);
-  int port = atoi(argv[7]);
-  if (n < 1 || batch < 1) return 2;
+struct churn {
+  int l;
+  struct sockaddr_in addr;
+  int bare, server_closes;
+  long batch;
+  size_t req_len, resp_len;
+  char *req, *resp;
+  int *c, *s;
+};
 
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (l < 0) die("socket");
-  if (bind(l, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-  if (listen(l, 4096) < 0) die("listen");
-
-  char *req = calloc(req_len + 1, 1);
-  char *resp = calloc(resp_len + 1, 1);
-  int *c = calloc((size_t)batch, sizeof(int));
-  int *s = calloc((size_t)batch, sizeof(int));
+/* n connections on the listener, timed; prints the result line */
+static void run(const struct churn *ch, long n) {
+  struct sockaddr_in addr = ch->addr;
+  int l = ch->l, bare = ch->bare, server_closes = ch->server_closes;
+  long batch = ch->batch;
+  size_t req_len = ch->req_len, resp_len = ch->resp_len;
+  char *req = ch->req, *resp = ch->resp;
+  int *c = ch->c, *s = ch->s;
   unsigned short *ports = calloc((size_t)n, sizeof(unsigned short));
-  if (!req || !resp || !c || !s || !ports) die("calloc");
-
+  if (!ports) die("calloc");
   long long t0 = now_ns(), c0 = cpu_ns();
   for (long done = 0; done < n;) {
     long k = n - done < batch ? n - done : batch;
@@ -137,5 +131,46 @@ int main(int argc, char **argv) {
   unsigned long sum = 0;
   for (long i = 0; i < n; i++) sum += ports[i];
   printf("{\"connections\":%ld,\"ns\":%lld,\"cpuNs\":%lld,\"portSum\":%lu}\n", n, elapsed, cpu, sum);
+  fflush(stdout);
+  free(ports);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 8) {
+    fprintf(stderr, "usage: churn <settled|bare> <client|server> <connections|-> <batch> <request> <response> <port>\n");
+    return 2;
+  }
+  int bare = strcmp(argv[1], "bare") == 0;
+  int server_closes = strcmp(argv[2], "server") == 0;
+  int serve = strcmp(argv[3], "-") == 0;
+  long n = serve ? 1 : atol(argv[3]);
+  long batch = atol(argv[4]);
+  size_t req_len = (size_t)atol(argv[5]);
+  size_t resp_len = (size_t)atol(argv[6]);
+  int port = atoi(argv[7]);
+  if (n < 1 || batch < 1) return 2;
+
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (l < 0) die("socket");
+  if (bind(l, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (listen(l, 4096) < 0) die("listen");
+
+  struct churn ch = {.l = l, .addr = addr, .bare = bare, .server_closes = server_closes, .batch = batch,
+                     .req_len = req_len, .resp_len = resp_len};
+  ch.req = calloc(req_len + 1, 1);
+  ch.resp = calloc(resp_len + 1, 1);
+  ch.c = calloc((size_t)batch, sizeof(int));
+  ch.s = calloc((size_t)batch, sizeof(int));
+  if (!ch.req || !ch.resp || !ch.c || !ch.s) die("calloc");
+  if (!serve) {
+    run(&ch, n);
+    return 0;
+  }
+  while (scanf("%ld", &n) == 1) {
+    if (n < 1) return 2;
+    run(&ch, n);
+  }
   return 0;
 }

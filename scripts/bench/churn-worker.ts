@@ -1,8 +1,11 @@
 // Runs inside a fresh sandbox for `npm run bench -- churn`: a warm-up, then one timed churn of short loopback
 // connections, the way the labs churn (the `churn` fixture) or the way they did before it (Node's net module,
-// one connection at a time through the event loop). Prints one JSON line: connections, wall and CPU time.
+// one connection at a time through the event loop). Prints one JSON line: connections, wall and CPU time. With
+// `chunked`, it reads counts from stdin instead, one a line, and churns that many on one listener for each,
+// printing a line each, until stdin ends (the bench's turns with the C program, scripts/churn.c with "-").
 import { execFileSync } from 'node:child_process';
 import type net from 'node:net';
+import { createInterface } from 'node:readline';
 import { churn } from '../../harness/lab/fixtures.ts';
 import { closeActively, connect, listen, type Listener } from '../../harness/kernel/sockets.ts';
 
@@ -15,6 +18,8 @@ export interface ChurnJob {
   request: number;
   response: number;
   warmup: number;
+  /** counts from stdin, one churn each on the same listener (harness only) */
+  chunked?: boolean;
 }
 
 export interface ChurnMeasure {
@@ -58,21 +63,41 @@ async function libuvRequests(listener: Listener, job: ChurnJob): Promise<number[
   return ports;
 }
 
-/** One churn on a fresh listener; the time and CPU of the churn alone (not the listener's set-up), as churn.c times it. */
-async function once(job: ChurnJob, port: number, n: number): Promise<ChurnMeasure> {
-  const l = await listen({ host: '127.0.0.1', port, backlog: 4096 });
+/** One churn on the listener; the time and CPU of the churn alone (not the listener's set-up), as churn.c times it. */
+async function measure(job: ChurnJob, l: Listener, n: number): Promise<ChurnMeasure> {
   const bytes = (len: number) => (len ? Buffer.alloc(len, 0x61) : undefined);
   const opts = { closer: job.closer, inFlight: job.inFlight, request: bytes(job.request), response: bytes(job.response) };
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const ports =
+    job.kind === 'harness' ? (await churn(l, n, opts)).ports
+    : job.request || job.response ? await libuvRequests(l, { ...job, n })
+    : await libuvChurn(l, n, job.closer);
+  const ns = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  return { connections: ports.length, ns, cpuNs: (cpu.user + cpu.system) * 1000, distinctPorts: new Set(ports).size };
+}
+
+/** One churn on a fresh listener. */
+async function once(job: ChurnJob, port: number, n: number): Promise<ChurnMeasure> {
+  const l = await listen({ host: '127.0.0.1', port, backlog: 4096 });
   try {
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    const ports =
-      job.kind === 'harness' ? (await churn(l, n, opts)).ports
-      : job.request || job.response ? await libuvRequests(l, { ...job, n })
-      : await libuvChurn(l, n, job.closer);
-    const ns = Number(process.hrtime.bigint() - t0);
-    const cpu = process.cpuUsage(cpu0);
-    return { connections: ports.length, ns, cpuNs: (cpu.user + cpu.system) * 1000, distinctPorts: new Set(ports).size };
+    return await measure(job, l, n);
+  } finally {
+    await l.close();
+  }
+}
+
+/** A churn per count read from stdin, all on one listener, a result line each. */
+async function chunks(job: ChurnJob): Promise<void> {
+  const l = await listen({ host: '127.0.0.1', port: 9000, backlog: 4096 });
+  try {
+    for await (const line of createInterface({ input: process.stdin })) {
+      const n = Number(line);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`churn-worker: not a count: ${line}`);
+      const m = await measure(job, l, n);
+      await new Promise((r) => process.stdout.write(`${JSON.stringify(m)}\n`, r));
+    }
   } finally {
     await l.close();
   }
@@ -80,6 +105,10 @@ async function once(job: ChurnJob, port: number, n: number): Promise<ChurnMeasur
 
 const job = JSON.parse(process.argv[2] ?? '{}') as ChurnJob;
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+if (job.chunked) {
+  await chunks(job);
+  process.exit(0);
+}
 if (job.warmup > 0) await once(job, 9001, job.warmup);
 const result = await once(job, 9000, job.n);
 process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

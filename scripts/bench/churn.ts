@@ -1,8 +1,12 @@
 // npm run bench -- churn: the harness's connection churn against a C program making the same system calls
-// (scripts/churn.c, compiled here with the system compiler), side by side: every measurement in a fresh sandbox
-// of the kind labs run in, C and harness alternating round by round; ratios are medians of per-round ratios.
+// (scripts/churn.c, compiled here with the system compiler), side by side. Each round starts both in fresh
+// sandboxes of the kind labs run in and has them take turns, a chunk of connections each, alternating who goes
+// first: the two meet the machine in the same state within tens of milliseconds, so its drift (on a VM here,
+// identical C runs a few seconds apart differ by up to 30%) cancels out of each pair's ratio. Ratios are
+// medians of the per-pair ratios.
 import type { ChurnJob, ChurnMeasure } from './churn-worker.ts';
-import { SANDBOX, compileChurn, inSandbox, machineLine, runOut, ratio, rate, stats, table } from './util.ts';
+import path from 'node:path';
+import { Asked, ROOT, SANDBOX, TSX, compileChurn, inSandbox, machineLine, runOut, ratio, rate, stats, table } from './util.ts';
 
 interface Scenario {
   name: string;
@@ -22,7 +26,10 @@ const SCENARIOS: Scenario[] = [
 ];
 
 export interface ChurnOptions {
+  /** per round and side */
   connections: number;
+  /** connections per turn */
+  chunk: number;
   rounds: number;
   /** also measure Node's net module (the harness's churn before the libc loop) */
   before: boolean;
@@ -37,6 +44,40 @@ async function runC(binary: string, mode: 'settled' | 'bare', s: Scenario, n: nu
 }
 
 const perSecond = (m: ChurnMeasure) => m.connections / (m.ns / 1e9);
+const total = (ms: readonly ChurnMeasure[]): ChurnMeasure => ms.reduce((t, m) => ({ connections: t.connections + m.connections, ns: t.ns + m.ns, cpuNs: t.cpuNs + m.cpuNs, distinctPorts: NaN }), { connections: 0, ns: 0, cpuNs: 0, distinctPorts: NaN });
+
+interface Pair {
+  c: ChurnMeasure;
+  h: ChurnMeasure;
+}
+
+/** One round: C and the harness in fresh sandboxes, a warm-up each, then turns of `chunk` connections. */
+async function round(binary: string, s: Scenario, o: ChurnOptions, warmup: number, r: number): Promise<Pair[]> {
+  const c = new Asked<ChurnMeasure>('the C churn', SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', `ip link set lo up && exec ${binary} settled ${s.closer} - ${s.inFlight} ${s.request} ${s.response} 9000`]);
+  const job: ChurnJob = { kind: 'harness', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup, chunked: true };
+  const h = new Asked<ChurnMeasure>('the harness churn', SANDBOX[0], [...SANDBOX.slice(1), process.execPath, ...TSX, path.join(ROOT, 'scripts/bench/churn-worker.ts'), JSON.stringify(job)]);
+  try {
+    await c.ask(String(warmup));
+    await h.ask(String(warmup));
+    const pairs: Pair[] = [];
+    for (let done = 0, i = 0; done < o.connections; i++) {
+      const n = Math.min(o.chunk, o.connections - done);
+      // alternate who goes first, so neither always follows the other
+      if ((i + r) % 2 === 0) pairs.push({ c: await c.ask(String(n)), h: await h.ask(String(n)) });
+      else {
+        const hm = await h.ask(String(n));
+        pairs.push({ c: await c.ask(String(n)), h: hm });
+      }
+      done += n;
+    }
+    await Promise.all([c.end(), h.end()]);
+    return pairs;
+  } catch (e) {
+    c.kill();
+    h.kill();
+    throw e;
+  }
+}
 
 export async function churnBench(o: ChurnOptions): Promise<void> {
   const { binary, compiler, remove } = await compileChurn();
@@ -51,38 +92,35 @@ async function measure(o: ChurnOptions, binary: string, compiler: string): Promi
   // enough for the JIT to have compiled the churn loop before the timed part (the C program needs none)
   const warmup = Math.min(2000, Math.max(100, Math.round(o.connections / 4)));
   console.log(`bench churn: ${machineLine()}`);
-  console.log(`  ${o.connections} connections per measurement after ${warmup} to warm up, ${o.rounds} round(s); each measurement in a fresh sandbox (unshare --user --map-root-user --net); C reference: scripts/churn.c built with ${compiler} -O2`);
-  const rows: string[][] = [['scenario', 'harness', 'C, same calls', 'harness / C', 'CPU: C / harness', ...(o.before ? ['before (libuv)', 'before / C'] : [])]];
+  console.log(`  ${o.rounds} round(s), each with the harness and C in fresh sandboxes (unshare --user --map-root-user --net), ${warmup} connections each to warm up, then turns of ${o.chunk} until each made ${o.connections}; C reference: scripts/churn.c built with ${compiler} -O2`);
+  const rows: string[][] = [['scenario', 'harness', 'C, same calls', 'harness / C', 'middle half', 'CPU: C / harness', ...(o.before ? ['before (libuv)', 'before / C'] : [])]];
   const bare: number[] = [];
   for (const s of SCENARIOS) {
-    const h: ChurnMeasure[] = [];
-    const c: ChurnMeasure[] = [];
-    const u: ChurnMeasure[] = [];
+    const pairs: Pair[] = [];
+    const u: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
-      const job: ChurnJob = { kind: 'harness', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup };
-      // alternate who goes first, so neither always meets the machine in the same state
-      const pair = r % 2 === 0 ? [() => runC(binary, 'settled', s, o.connections, warmup), () => inSandbox<ChurnMeasure>('churn-worker.ts', job)] : [() => inSandbox<ChurnMeasure>('churn-worker.ts', job), () => runC(binary, 'settled', s, o.connections, warmup)];
-      const first = await pair[0]();
-      const second = await pair[1]();
-      c.push(r % 2 === 0 ? first : second);
-      h.push(r % 2 === 0 ? second : first);
-      if (o.before) u.push(await inSandbox<ChurnMeasure>('churn-worker.ts', { ...job, kind: 'libuv' }));
+      const got = await round(binary, s, o, warmup, r);
+      pairs.push(...got);
+      const job: ChurnJob = { kind: 'libuv', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup };
+      if (o.before) u.push(perSecond(await inSandbox<ChurnMeasure>('churn-worker.ts', job)) / perSecond(total(got.map((p) => p.c))));
       if (s === SCENARIOS[0]) bare.push(perSecond(await runC(binary, 'bare', s, o.connections, warmup)));
     }
-    for (const m of [...h, ...c, ...u]) if (m.connections !== o.connections) throw new Error(`${s.name}: a run made ${m.connections} of ${o.connections} connections`);
-    const perRound = h.map((m, i) => perSecond(m) / perSecond(c[i]));
-    const cpu = h.map((m, i) => c[i].cpuNs / m.cpuNs);
+    for (const p of pairs) if (p.c.connections !== p.h.connections) throw new Error(`${s.name}: a turn made ${p.h.connections} connections in the harness and ${p.c.connections} in C`);
+    const perPair = pairs.map((p) => perSecond(p.h) / perSecond(p.c)).sort((a, b) => a - b);
+    const quartile = (q: number) => perPair[Math.min(perPair.length - 1, Math.floor(q * perPair.length))];
+    const [h, c] = [total(pairs.map((p) => p.h)), total(pairs.map((p) => p.c))];
     rows.push([
       s.name,
-      rate(stats(h.map(perSecond)).median),
-      rate(stats(c.map(perSecond)).median),
-      ratio(stats(perRound).median),
-      ratio(stats(cpu).median),
-      ...(o.before ? [rate(stats(u.map(perSecond)).median), ratio(stats(u.map((m, i) => perSecond(m) / perSecond(c[i]))).median)] : []),
+      rate(perSecond(h)),
+      rate(perSecond(c)),
+      ratio(stats(perPair).median),
+      `${ratio(quartile(0.25))}-${ratio(quartile(0.75))}`,
+      ratio(c.cpuNs / h.cpuNs),
+      ...(o.before ? [rate(stats(u).median * perSecond(c)), ratio(stats(u).median)] : []),
     ]);
   }
   console.log(table(rows).split('\n').map((l) => `  ${l}`).join('\n'));
   for (const s of SCENARIOS) console.log(`  ${s.name}: ${s.labs}`);
-  console.log(`  connections per second are medians of ${o.rounds}; ratios are the median of per-round ratios (each round measures both, one after the other)`);
+  console.log(`  connections per second over all turns; harness / C is the median of the ${Math.ceil(o.connections / o.chunk) * o.rounds} per-pair ratios (each pair: one turn each, one after the other), the middle half their 25th to 75th percentile`);
   console.log(`  C's bare loop (socket, connect, accept4, close, close: nothing waited for): ${rate(stats(bare).median)} for "client closes"`);
 }

@@ -1,6 +1,6 @@
 // Shared by the benchmarks: running things in a fresh sandbox (the kind the labs run in), compiling the C
 // reference, timing child processes, and the fixed number formats every bench prints.
-import { execFile, spawn, type SpawnOptions } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** what the labs run in: a new user namespace (root inside) and a new, empty network namespace */
 export const SANDBOX = ['unshare', '--user', '--map-root-user', '--net', '--'];
-const TSX = ['--import', 'tsx'];
+export const TSX = ['--import', 'tsx'];
 
 /** A mistake in the bench's arguments: printed as `bench: <message>`, exit 2. */
 export class BenchUsage extends Error {}
@@ -71,6 +71,74 @@ export async function inSandbox<T>(worker: string, input: unknown): Promise<T> {
     return JSON.parse(last) as T;
   } catch {
     throw new Error(`${worker} printed no result: ${out.trim().slice(-300)}`);
+  }
+}
+
+/**
+ * A long-lived process asked one question at a time: `ask(line)` writes the line to its stdin and resolves with
+ * the JSON of the next line it prints; `end()` closes its stdin and waits for it to exit (0).
+ */
+export class Asked<T> {
+  private readonly child: ChildProcess;
+  private buffered = '';
+  private err = '';
+  private waiting?: { resolve: (v: T) => void; reject: (e: Error) => void };
+  private exited?: Promise<void>;
+
+  constructor(private readonly what: string, file: string, args: readonly string[]) {
+    this.child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (b: Buffer) => this.take(b.toString()));
+    this.child.stderr!.on('data', (b: Buffer) => (this.err = (this.err + b.toString()).slice(-2000)));
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', (e) => (this.fail(e), reject(e)));
+      this.child.on('close', (code) => {
+        const e = new Error(`${this.what} exited ${code}: ${this.err.trim().split('\n').pop() ?? ''}`);
+        if (code === 0 && !this.waiting) return resolve();
+        this.fail(e);
+        reject(e);
+      });
+    });
+    this.exited.catch(() => {}); // reported through ask() or end()
+  }
+
+  private take(text: string): void {
+    this.buffered += text;
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl).trim();
+      this.buffered = this.buffered.slice(nl + 1);
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (!w) continue;
+      try {
+        w.resolve(JSON.parse(line) as T);
+      } catch {
+        w.reject(new Error(`${this.what} printed no result: ${line.slice(0, 200)}`));
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.reject(e);
+  }
+
+  ask(line: string): Promise<T> {
+    if (this.waiting) throw new Error(`${this.what}: one question at a time`);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.child.stdin!.write(`${line}\n`);
+    });
+  }
+
+  async end(): Promise<void> {
+    this.child.stdin!.end();
+    await this.exited;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
   }
 }
 
