@@ -26,12 +26,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // One worker process per core and one more, each running file after file: one is mostly asleep in
-    // time-wait-duration for a minute and the labs wait on kernel timers much of the time, so the cores stay busy
-    // (on 2 cores: 3 workers; 4 isolated ones were slower than 2). Not isolated: a file does not get a fresh
-    // process (a fork and its module imports cost ~1 s of CPU per file), so a test that changes process-wide
-    // state (process.env, a signal handler) puts it back when it ends.
-    maxWorkers: availableParallelism() + 1,
+    // Two worker processes more than cores, each running file after file: one is mostly asleep in
+    // time-wait-duration for a minute, kernel-run's work is a QEMU child's, and the labs wait on kernel timers
+    // much of the time, so the cores stay busy. On 2 cores, runs taking turns: 3 workers 96-99 s, 4 workers 81-87 s
+    // (4 isolated ones were slower than 2). Not isolated: a file does not get a fresh process (a fork and its
+    // module imports cost ~1 s of CPU per file), so a test that changes process-wide state (process.env, a signal
+    // handler) puts it back when it ends.
+    maxWorkers: availableParallelism() + 2,
     isolate: false,
     sequence: { sequencer: LongestFirst },
   },
