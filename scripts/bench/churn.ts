@@ -5,8 +5,7 @@
 // identical C runs a few seconds apart differ by up to 30%) cancels out of each pair's ratio. Ratios are
 // medians of the per-pair ratios.
 import type { ChurnJob, ChurnMeasure } from './churn-worker.ts';
-import path from 'node:path';
-import { Asked, ROOT, SANDBOX, TSX, compileChurn, inSandbox, machineLine, runOut, ratio, rate, stats, table } from './util.ts';
+import { Asked, SANDBOX, compileChurn, inSandbox, machineLine, runOut, ratio, rate, sandboxedWorker, stats, table } from './util.ts';
 
 interface Scenario {
   name: string;
@@ -55,7 +54,7 @@ interface Pair {
 async function round(binary: string, s: Scenario, o: ChurnOptions, warmup: number, r: number): Promise<Pair[]> {
   const c = new Asked<ChurnMeasure>('the C churn', SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', `ip link set lo up && exec ${binary} settled ${s.closer} - ${s.inFlight} ${s.request} ${s.response} 9000`]);
   const job: ChurnJob = { kind: 'harness', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup, chunked: true };
-  const h = new Asked<ChurnMeasure>('the harness churn', SANDBOX[0], [...SANDBOX.slice(1), process.execPath, ...TSX, path.join(ROOT, 'scripts/bench/churn-worker.ts'), JSON.stringify(job)]);
+  const h = new Asked<ChurnMeasure>('the harness churn', SANDBOX[0], sandboxedWorker('churn-worker.ts', job));
   try {
     await c.ask(String(warmup));
     await h.ask(String(warmup));

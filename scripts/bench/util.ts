@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** what the labs run in: a new user namespace (root inside) and a new, empty network namespace */
 export const SANDBOX = ['unshare', '--user', '--map-root-user', '--net', '--'];
-export const TSX = ['--import', 'tsx'];
+const TSX = ['--import', 'tsx'];
 
 /** A mistake in the bench's arguments: printed as `bench: <message>`, exit 2. */
 export class BenchUsage extends Error {}
@@ -63,9 +63,14 @@ export function timeCommand(file: string, args: readonly string[], o: SpawnOptio
   });
 }
 
+/** The arguments of SANDBOX[0] that start a bench worker (scripts/bench/<name>.ts) with its input in a fresh sandbox. */
+export function sandboxedWorker(worker: string, input: unknown): string[] {
+  return [...SANDBOX.slice(1), process.execPath, ...TSX, path.join(ROOT, 'scripts/bench', worker), JSON.stringify(input)];
+}
+
 /** A bench worker (scripts/bench/<name>.ts) in a fresh sandbox; resolves with the JSON it prints last. */
 export async function inSandbox<T>(worker: string, input: unknown): Promise<T> {
-  const out = await runOut(SANDBOX[0], [...SANDBOX.slice(1), process.execPath, ...TSX, path.join(ROOT, 'scripts/bench', worker), JSON.stringify(input)]);
+  const out = await runOut(SANDBOX[0], sandboxedWorker(worker, input));
   const last = out.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as T;
@@ -83,7 +88,7 @@ export class Asked<T> {
   private buffered = '';
   private err = '';
   private waiting?: { resolve: (v: T) => void; reject: (e: Error) => void };
-  private exited?: Promise<void>;
+  private readonly exited: Promise<void>;
 
   constructor(private readonly what: string, file: string, args: readonly string[]) {
     this.child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceUrlsPlugin } from '../../harness/build/build.mjs';
-import { NO_COMPILER, ratio, stats, table } from '../../scripts/bench/util.ts';
+import { Asked, NO_COMPILER, ratio, stats, table } from '../../scripts/bench/util.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // scripts/bench.ts as one esbuild bundle of its own sources (packages stay imports), started with plain node: the
@@ -49,5 +49,15 @@ describe('bench helpers', () => {
     expect(ratio(0.934)).toBe('0.93x');
     expect(table([['a', 'bb'], ['ccc', 'd']])).toBe('a    bb\nccc   d');
     expect(NO_COMPILER).toMatch(/apt-get install gcc/);
+  });
+
+  it('Asked: one answer per question from a long-lived process; its death fails the question with its last stderr line', async () => {
+    const echo = 'process.stdin.setEncoding("utf8"); let b = ""; process.stdin.on("data", (t) => { b += t; let i; while ((i = b.indexOf("\\n")) >= 0) { const n = Number(b.slice(0, i)); b = b.slice(i + 1); if (n < 0) { console.error("told to die"); process.exit(3); } console.log(JSON.stringify({ twice: 2 * n })); } });';
+    const p = new Asked<{ twice: number }>('the doubler', process.execPath, ['-e', echo]);
+    expect(await p.ask('2')).toEqual({ twice: 4 });
+    expect(await p.ask('21')).toEqual({ twice: 42 });
+    await p.end();
+    const q = new Asked<{ twice: number }>('the doubler', process.execPath, ['-e', echo]);
+    await expect(q.ask('-1')).rejects.toThrow('the doubler exited 3: told to die');
   });
 });
