@@ -106,8 +106,16 @@ function resolveProgram(file: string, searchPath: string): string | undefined {
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
 
+/** What starting a command takes (spawn.ts's runCommand adds a timeout). */
+export interface StartOptions {
+  /** written to the command's stdin (without it, stdin is /dev/null) */
+  input?: string;
+  /** the environment (default: this process's); its PATH is where the program is looked for */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** posix_spawn `file` (looked up on the env's PATH) with stdin from `input` or /dev/null; the caller checks canPosixSpawn(). */
-export function spawnPiped(file: string, args: readonly string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Spawned | { problem: string } {
+export function spawnPiped(file: string, args: readonly string[], o: StartOptions = {}): Spawned | { problem: string } {
   const c = libc()!;
   const env = o.env ?? process.env;
   const program = resolveProgram(file, env.PATH ?? process.env.PATH ?? '');

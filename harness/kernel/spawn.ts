@@ -6,21 +6,15 @@
 // the command behind the same handle.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { canPosixSpawn, spawnPiped, type Ended, type Spawned } from './posix-spawn.ts';
+import { canPosixSpawn, spawnPiped, type Ended, type Spawned, type StartOptions } from './posix-spawn.ts';
 
-export type { Ended, Spawned } from './posix-spawn.ts';
+export type { Ended, Spawned, StartOptions } from './posix-spawn.ts';
 
-export interface CommandOptions {
-  /** written to the command's stdin (without it, stdin is /dev/null) */
-  input?: string;
+/** What running a command takes: what starting it takes (its input, its environment) and a timeout. */
+export interface CommandOptions extends StartOptions {
   /** kill it (SIGKILL) after this many ms */
   timeoutMs?: number;
-  /** the environment (default: this process's); its PATH is where the program is looked for */
-  env?: NodeJS.ProcessEnv;
 }
-
-/** What starting a command takes (runCommand adds its timeout). */
-export type StartOptions = Pick<CommandOptions, 'input' | 'env'>;
 
 export interface CommandResult {
   /** exit status; undefined when it was killed or never started */
