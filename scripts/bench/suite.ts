@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { byText } from '../../harness/order.ts';
 import { peakOf } from './memory.ts';
 import { machineLine, mib, ms, ratio, table } from './util.ts';
 
@@ -30,7 +31,7 @@ function labTimesIn(dir: string): LabTime[] {
       out.push({ lab: r.lab, durationMs: r.durationMs, outcome: r.outcome });
     }
   }
-  return out.sort((a, b) => b.durationMs - a.durationMs || a.lab.localeCompare(b.lab));
+  return out.sort((a, b) => b.durationMs - a.durationMs || byText(a.lab, b.lab));
 }
 
 export async function suiteBench(o: SuiteOptions): Promise<void> {
