@@ -77,6 +77,7 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
   const clients: net.Socket[] = [];
   const servers: net.Socket[] = [];
   const ends: End[] = [];
+  const errors: string[] = [];
   for (let i = 0; state !== 'LISTEN' && i < n; i++) {
     const client = await connect(port, host, { allowHalfOpen: halfOpen('client') });
     ctx.defer(() => client.destroy());
@@ -85,6 +86,8 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
     clients.push(client);
     servers.push(server);
     const e = endsOf(client.localPort!, port);
+    // a reset connection still ends in 'close': keep its error for a timed-out wait's message
+    for (const [s, side] of [[client, 'client'], [server, 'server']] as const) s.once('error', (err: NodeJS.ErrnoException) => errors.push(`${side} :${e.client.localPort} ${err.code ?? err.message}`));
     ends.push(on === 'server' ? e.server : e.client);
     const mine = on === 'server' ? server : client;
     const peer = on === 'server' ? client : server;
@@ -99,7 +102,7 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
       timeoutMs: o.timeoutMs ?? 3000,
       filter: { port, state: state as SsState },
       focus: { port },
-      describe: () => missingEnds(ctx, port, ends, state),
+      describe: async () => `${await missingEnds(ctx, port, ends, state)}; socket errors: ${errors.join(', ') || 'none'}`,
     });
     seen = filterSockets(proof.sockets, { state: state as SsState }).filter(want).length;
   }
