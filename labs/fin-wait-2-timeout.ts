@@ -1,7 +1,7 @@
 // FIN-WAIT-2 after close(), after shutdown(), and with TCP_LINGER2 < 0: which ones does tcp_fin_timeout end? The orphan's times come
 // from what the kernel shows (a slow harness widens the ranges, not the figures): its wait starts when its FIN is ACKed (capture; else
 // between close() and the first read), its timer is the ss timer at first sight plus the time since, it ends between two reads.
-import { A003, Faults, NFT_INSTALL, all, atLeast, check, defineLab, every, endIn, int, is, need, no, pair, readSockets, setSockOpts, stateIn, waitForEnd, yes, type End } from '../harness/index.ts';
+import { A003, Faults, NFT_INSTALL, all, atLeast, check, defineLab, every, endIn, int, is, need, no, pair, readSockets, setSockOpts, stateIn, waitForEnd, yes, type End, type SockRecord } from '../harness/index.ts';
 
 const [SLOP, LATE] = [10, 1.125]; // ms added to every bound (a jiffy at HZ=100, ms clocks); timers fire late, never early: the timer wheel by at most 1/8
 type Range = [number, number];
@@ -36,8 +36,8 @@ export default defineLab({
     ctx.step('close() on the first, shutdown(SHUT_WR) on the second, close() with TCP_LINGER2=-1 on the third');
     const t0 = ctx.elapsedMs();
     closed.client.destroy(); half.client.end(); lingered.client.destroy();
-    const first = await ctx.waitSs('the close() and TCP_LINGER2 clients past FIN-WAIT-1', (xs) => [ce, le].every((e) => !['ESTAB', 'FIN-WAIT-1'].includes(stateIn(xs, e))), { label: 'just after the calls' });
-    const [orphan0, linger0, both] = [endIn(first, ce), stateIn(first, le), (await waitForEnd(ctx, he, 'FIN-WAIT-2'), ctx.elapsedMs())];
+    const past = (e: End) => (xs: SockRecord[]) => !['ESTAB', 'FIN-WAIT-1'].includes(stateIn(xs, e)), first = await ctx.waitSs('the close() client past FIN-WAIT-1', past(ce), { label: 'just after the calls' });
+    const [orphan0, linger0, both] = [endIn(first, ce), stateIn(past(le)(first.sockets) ? first : await ctx.waitSs('the TCP_LINGER2 client past FIN-WAIT-1', past(le)), le), (await waitForEnd(ctx, he, 'FIN-WAIT-2'), ctx.elapsedMs())]; // TCP_LINGER2's FIN went out last: its state once acknowledged
     let [prevEnd, from, listed, gone] = [both, t0, t0, undefined as number | undefined]; // a read begins after the last one ended
     const rstsP = linger0 === 'absent' ? faults.lift(rsts) : undefined; // a socket ss no longer lists sends nothing more: count its resets now
     ctx.step(`read ss every 0.1 s for ${o.outlive} x tcp_fin_timeout = ${o.outlive * finTimeout} s`);
