@@ -168,9 +168,17 @@ int main(int argc, char **argv) {
     run(&ch, n);
     return 0;
   }
-  while (scanf("%ld", &n) == 1) {
-    if (n < 1) return 2;
+  int got;
+  while ((got = scanf("%ld", &n)) == 1) {
+    if (n < 1) {
+      fprintf(stderr, "churn: %ld on stdin: a count is at least 1\n", n);
+      return 2;
+    }
     run(&ch, n);
+  }
+  if (got != EOF) {
+    fprintf(stderr, "churn: stdin holds something other than a count\n");
+    return 2;
   }
   return 0;
 }

@@ -8,7 +8,7 @@ import { churnConnections } from '../kernel/churn.ts';
 import { closeActively, connect, listen, openPair, type Listener, type Pair } from '../kernel/sockets.ts';
 import type { Netns } from '../kernel/topology.ts';
 import type { LabContext } from './context.ts';
-import { endsOf, type End } from './endpoints.ts';
+import { describeEnd, endsOf, stateIn, type End } from './endpoints.ts';
 
 export const LOOPBACK = '127.0.0.1';
 export const LOOPBACK6 = '::1';
@@ -114,13 +114,9 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
 async function missingEnds(ctx: LabContext, port: number, ends: readonly End[], state: LeftState): Promise<string> {
   const read = await readSockets(ctx.host, { ports: [port] }).catch(() => undefined);
   if (!read) return 'ss could not be read again';
-  const where = ends.map((e) => {
-    const s = read.find((k) => k.local.endsWith(`:${e.localPort}`) && k.peer.endsWith(`:${e.peerPort}`));
-    return { e, state: s?.state ?? 'absent' };
-  });
-  const others = where.filter((w) => w.state !== state);
+  const others = ends.filter((e) => stateIn(read, e) !== state);
   const ports = new Set(ends.map((e) => e.localPort)).size;
-  return `${ends.length - others.length} of ${ends.length} ends in ${state} (${ports} distinct local ports); the others: ${others.map((w) => `:${w.e.localPort} -> :${w.e.peerPort} ${w.state}`).join(', ')}`;
+  return `${ends.length - others.length} of ${ends.length} ends in ${state} (${ports} distinct local ports); the others: ${others.map((e) => describeEnd(read, e)).join(' | ')}`;
 }
 
 export interface ChurnOptions {

@@ -103,12 +103,20 @@ async function chunks(job: ChurnJob): Promise<void> {
   }
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as ChurnJob;
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
-if (job.chunked) {
-  await chunks(job);
-  process.exit(0);
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '{}') as ChurnJob;
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  if (job.chunked) {
+    await chunks(job);
+    process.exit(0);
+  }
+  if (job.warmup > 0) await once(job, 9001, job.warmup);
+  const result = await once(job, 9000, job.n);
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
-if (job.warmup > 0) await once(job, 9001, job.warmup);
-const result = await once(job, 9000, job.n);
-process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+
+// the bench shows the last stderr line of a worker that failed: make it the error, not Node's version line
+main().catch((e: unknown) => {
+  process.stderr.write(`churn-worker: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -34,9 +34,11 @@ export interface ChurnOptions {
   before: boolean;
 }
 
+/** scripts/churn.c's command line ('-' for the count: counts from stdin, one churn each) */
+const cArgs = (binary: string, mode: 'settled' | 'bare', s: Scenario, count: number | '-', port: number) => [binary, mode, s.closer, count, s.inFlight, s.request, s.response, port].join(' ');
+
 async function runC(binary: string, mode: 'settled' | 'bare', s: Scenario, n: number, warmup: number): Promise<ChurnMeasure> {
-  const args = (count: number, port: number) => [binary, mode, s.closer, count, s.inFlight, s.request, s.response, port].join(' ');
-  const script = `ip link set lo up && ${args(warmup, 9001)} >/dev/null && exec ${args(n, 9000)}`;
+  const script = `ip link set lo up && ${cArgs(binary, mode, s, warmup, 9001)} >/dev/null && exec ${cArgs(binary, mode, s, n, 9000)}`;
   const out = await runOut(SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', script]);
   const m = JSON.parse(out.trim().split('\n').pop()!) as { connections: number; ns: number; cpuNs: number };
   return { connections: m.connections, ns: m.ns, cpuNs: m.cpuNs, distinctPorts: NaN };
@@ -52,30 +54,44 @@ interface Pair {
 
 /** One round: C and the harness in fresh sandboxes, a warm-up each, then turns of `chunk` connections. */
 async function round(binary: string, s: Scenario, o: ChurnOptions, warmup: number, r: number): Promise<Pair[]> {
-  const c = new Asked<ChurnMeasure>('the C churn', SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', `ip link set lo up && exec ${binary} settled ${s.closer} - ${s.inFlight} ${s.request} ${s.response} 9000`]);
   const job: ChurnJob = { kind: 'harness', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup, chunked: true };
-  const h = new Asked<ChurnMeasure>('the harness churn', SANDBOX[0], sandboxedWorker('churn-worker.ts', job));
+  const started: Asked<ChurnMeasure>[] = [];
   try {
-    await c.ask(String(warmup));
-    await h.ask(String(warmup));
+    const c = new Asked<ChurnMeasure>('the C churn', SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', `ip link set lo up && exec ${cArgs(binary, 'settled', s, '-', 9000)}`]);
+    started.push(c);
+    const h = new Asked<ChurnMeasure>('the harness churn', SANDBOX[0], sandboxedWorker('churn-worker.ts', job));
+    started.push(h);
+    const turn = async (who: Asked<ChurnMeasure>, n: number) => {
+      const m = await who.ask(String(n));
+      if (m.connections !== n) throw new Error(`${s.name}: a turn of ${n} connections made ${m.connections}`);
+      return m;
+    };
+    await turn(c, warmup);
+    await turn(h, warmup);
     const pairs: Pair[] = [];
     for (let done = 0, i = 0; done < o.connections; i++) {
       const n = Math.min(o.chunk, o.connections - done);
       // alternate who goes first, so neither always follows the other
-      if ((i + r) % 2 === 0) pairs.push({ c: await c.ask(String(n)), h: await h.ask(String(n)) });
+      if ((i + r) % 2 === 0) pairs.push({ c: await turn(c, n), h: await turn(h, n) });
       else {
-        const hm = await h.ask(String(n));
-        pairs.push({ c: await c.ask(String(n)), h: hm });
+        const hm = await turn(h, n);
+        pairs.push({ c: await turn(c, n), h: hm });
       }
       done += n;
     }
     await Promise.all([c.end(), h.end()]);
     return pairs;
   } catch (e) {
-    c.kill();
-    h.kill();
+    for (const p of started) p.kill();
     throw e;
   }
+}
+
+/** The q-quantile of sorted values, interpolated between the nearest ranks (as stats() takes the median). */
+function quantile(sorted: readonly number[], q: number): number {
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
 }
 
 export async function churnBench(o: ChurnOptions): Promise<void> {
@@ -97,29 +113,34 @@ async function measure(o: ChurnOptions, binary: string, compiler: string): Promi
   for (const s of SCENARIOS) {
     const pairs: Pair[] = [];
     const u: number[] = [];
+    const uc: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const got = await round(binary, s, o, warmup, r);
       pairs.push(...got);
       const job: ChurnJob = { kind: 'libuv', closer: s.closer, n: o.connections, inFlight: s.inFlight, request: s.request, response: s.response, warmup };
-      if (o.before) u.push(perSecond(await inSandbox<ChurnMeasure>('churn-worker.ts', job)) / perSecond(total(got.map((p) => p.c))));
+      if (o.before) {
+        const m = await inSandbox<ChurnMeasure>('churn-worker.ts', job);
+        if (m.connections !== o.connections) throw new Error(`${s.name}: Node's net module made ${m.connections} of ${o.connections} connections`);
+        u.push(perSecond(m));
+        uc.push(perSecond(m) / perSecond(total(got.map((p) => p.c))));
+      }
       if (s === SCENARIOS[0]) bare.push(perSecond(await runC(binary, 'bare', s, o.connections, warmup)));
     }
-    for (const p of pairs) if (p.c.connections !== p.h.connections) throw new Error(`${s.name}: a turn made ${p.h.connections} connections in the harness and ${p.c.connections} in C`);
     const perPair = pairs.map((p) => perSecond(p.h) / perSecond(p.c)).sort((a, b) => a - b);
-    const quartile = (q: number) => perPair[Math.min(perPair.length - 1, Math.floor(q * perPair.length))];
     const [h, c] = [total(pairs.map((p) => p.h)), total(pairs.map((p) => p.c))];
     rows.push([
       s.name,
       rate(perSecond(h)),
       rate(perSecond(c)),
       ratio(stats(perPair).median),
-      `${ratio(quartile(0.25))}-${ratio(quartile(0.75))}`,
+      `${ratio(quantile(perPair, 0.25))}-${ratio(quantile(perPair, 0.75))}`,
       ratio(c.cpuNs / h.cpuNs),
-      ...(o.before ? [rate(stats(u).median * perSecond(c)), ratio(stats(u).median)] : []),
+      ...(o.before ? [rate(stats(u).median), ratio(stats(uc).median)] : []),
     ]);
   }
   console.log(table(rows).split('\n').map((l) => `  ${l}`).join('\n'));
   for (const s of SCENARIOS) console.log(`  ${s.name}: ${s.labs}`);
   console.log(`  connections per second over all turns; harness / C is the median of the ${Math.ceil(o.connections / o.chunk) * o.rounds} per-pair ratios (each pair: one turn each, one after the other), the middle half their 25th to 75th percentile`);
+  if (o.before) console.log(`  before (libuv): Node's net module, one run of ${o.connections} a round after the turns (not in turns), against C's rate over that round's turns`);
   console.log(`  C's bare loop (socket, connect, accept4, close, close: nothing waited for): ${rate(stats(bare).median)} for "client closes"`);
 }

@@ -81,26 +81,31 @@ export async function inSandbox<T>(worker: string, input: unknown): Promise<T> {
 
 /**
  * A long-lived process asked one question at a time: `ask(line)` writes the line to its stdin and resolves with
- * the JSON of the next line it prints; `end()` closes its stdin and waits for it to exit (0).
+ * the JSON of the next line it prints; `end()` closes its stdin and waits for it to exit (0). Once it has died,
+ * the question it was asked, and any asked after, fail with how it ended and its last stderr line.
  */
 export class Asked<T> {
   private readonly child: ChildProcess;
   private buffered = '';
   private err = '';
   private waiting?: { resolve: (v: T) => void; reject: (e: Error) => void };
+  private dead?: Error;
   private readonly exited: Promise<void>;
 
   constructor(private readonly what: string, file: string, args: readonly string[]) {
     this.child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (b: Buffer) => this.take(b.toString()));
     this.child.stderr!.on('data', (b: Buffer) => (this.err = (this.err + b.toString()).slice(-2000)));
+    this.child.stdin!.on('error', () => {}); // a write to a process that just died: its 'close' says why
     this.exited = new Promise((resolve, reject) => {
-      this.child.on('error', (e) => (this.fail(e), reject(e)));
-      this.child.on('close', (code) => {
-        const e = new Error(`${this.what} exited ${code}: ${this.err.trim().split('\n').pop() ?? ''}`);
-        if (code === 0 && !this.waiting) return resolve();
-        this.fail(e);
-        reject(e);
+      this.child.on('error', (e) => this.die(e, reject));
+      this.child.on('close', (code, signal) => {
+        if (code === 0 && !this.waiting) {
+          this.dead = new Error(`${this.what} has ended`);
+          return resolve();
+        }
+        const how = signal ? `was killed by ${signal}` : `exited ${code}`;
+        this.die(new Error(`${this.what} ${how}: ${this.err.trim().split('\n').pop() ?? ''}`), reject);
       });
     });
     this.exited.catch(() => {}); // reported through ask() or end()
@@ -123,14 +128,17 @@ export class Asked<T> {
     }
   }
 
-  private fail(e: Error): void {
+  private die(e: Error, reject: (e: Error) => void): void {
+    this.dead = e;
     const w = this.waiting;
     this.waiting = undefined;
     w?.reject(e);
+    reject(e);
   }
 
   ask(line: string): Promise<T> {
-    if (this.waiting) throw new Error(`${this.what}: one question at a time`);
+    if (this.dead) return Promise.reject(this.dead);
+    if (this.waiting) return Promise.reject(new Error(`${this.what}: one question at a time`));
     return new Promise<T>((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.child.stdin!.write(`${line}\n`);

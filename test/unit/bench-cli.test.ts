@@ -51,7 +51,7 @@ describe('bench helpers', () => {
     expect(NO_COMPILER).toMatch(/apt-get install gcc/);
   });
 
-  it('Asked: one answer per question from a long-lived process; its death fails the question with its last stderr line', async () => {
+  it('Asked: one answer per question from a long-lived process; its death fails that question and every later one with its last stderr line', async () => {
     const echo = 'process.stdin.setEncoding("utf8"); let b = ""; process.stdin.on("data", (t) => { b += t; let i; while ((i = b.indexOf("\\n")) >= 0) { const n = Number(b.slice(0, i)); b = b.slice(i + 1); if (n < 0) { console.error("told to die"); process.exit(3); } console.log(JSON.stringify({ twice: 2 * n })); } });';
     const p = new Asked<{ twice: number }>('the doubler', process.execPath, ['-e', echo]);
     expect(await p.ask('2')).toEqual({ twice: 4 });
@@ -59,5 +59,6 @@ describe('bench helpers', () => {
     await p.end();
     const q = new Asked<{ twice: number }>('the doubler', process.execPath, ['-e', echo]);
     await expect(q.ask('-1')).rejects.toThrow('the doubler exited 3: told to die');
+    await expect(q.ask('1')).rejects.toThrow('the doubler exited 3: told to die'); // asked after it died: no hang
   });
 });
