@@ -41,6 +41,7 @@ async function runC(binary: string, mode: 'settled' | 'bare', s: Scenario, n: nu
   const script = `ip link set lo up && ${cArgs(binary, mode, s, warmup, 9001)} >/dev/null && exec ${cArgs(binary, mode, s, n, 9000)}`;
   const out = await runOut(SANDBOX[0], [...SANDBOX.slice(1), 'sh', '-c', script]);
   const m = JSON.parse(out.trim().split('\n').pop()!) as { connections: number; ns: number; cpuNs: number };
+  if (m.connections !== n) throw new Error(`${s.name}: the C program's ${mode} loop made ${m.connections} of ${n} connections`);
   return { connections: m.connections, ns: m.ns, cpuNs: m.cpuNs, distinctPorts: NaN };
 }
 
