@@ -1,5 +1,6 @@
 // The command line of a run on other kernels: `npm run lab <lab...> -- --kernel <version> [--kernel host]`.
 // Everything is checked (labs, lab options, --jobs, kernels present, qemu installed) before a guest boots.
+import { availableParallelism } from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { quote, UserError } from '../errors.ts';
 import { parseOptions, type OptionSpecs } from '../lab/options.ts';
@@ -19,6 +20,7 @@ export function kernelFlags(y: Argv): Argv {
   return y
     .option('kernel', { type: 'string', array: true, requiresArg: true, describe: "run the labs on this kernel (repeatable): a version added with 'npm run lab kernels -- add <version>', an exact release, or host" })
     .option('accel', { type: 'string', requiresArg: true, describe: 'how guests run: kvm, tcg (QEMU emulation) or auto (KVM where it works)', defaultDescription: 'auto' })
+    .option('guest-cpus', { type: 'string', requiresArg: true, describe: "each guest's virtual CPUs (its labs run that many at once unless --jobs says otherwise); 1 costs less CPU on a busy machine", defaultDescription: `this machine's cores, at most 4 (here ${Math.min(4, availableParallelism())})` })
     .option('guest-timeout', { type: 'string', requiresArg: true, describe: 'stop a guest that has not finished after this many seconds', defaultDescription: '3 min + per lab 40x its time hint, at least 90 s' });
 }
 
@@ -63,10 +65,15 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
   if (!ACCELS.includes(accel as (typeof ACCELS)[number])) throw new UserError(`option --accel: ${quote(String(accel))} is not valid; expected one of ${ACCELS.join(', ')}`);
   const t = argv['guest-timeout'];
   if (t !== undefined && (Array.isArray(t) || !/^\s*\d+\s*$/.test(String(t)) || Number(t) < 10)) throw new UserError(`option --guest-timeout: ${quote(String(t))} is not valid; expected whole seconds, at least 10`);
+  const c = argv['guest-cpus'];
+  const cores = availableParallelism();
+  if (Array.isArray(c)) throw new UserError('option --guest-cpus: given more than once; give it once');
+  if (c !== undefined && ( !/^\s*\d+\s*$/.test(String(c)) || Number(c) < 1 || Number(c) > cores)) throw new UserError(`option --guest-cpus: ${quote(String(c))} is not valid; expected a whole number from 1 to ${cores} (this machine's cores)`);
   const specs = ((argv.kernel as unknown[]) ?? []).map((k) => String(k).trim());
   if (!specs.length || specs.some((s) => !s)) throw new UserError("option --kernel: expected a kernel version (e.g. 6.1), a release, or host; 'npm run lab kernels' lists them");
   // the guest code (and QEMU's set-up) is loaded only by a run that asks for kernels: the CLI starts faster
-  const [{ kernelRunCommand, resolveKernels }, { guestPreflight }] = await Promise.all([import('./kernel-run.ts'), import('../guest/boot.ts')]);
+  const [{ kernelRunCommand, resolveKernels }, { guestPreflight }, { defaultCpus }] = await Promise.all([import('./kernel-run.ts'), import('../guest/boot.ts'), import('../guest/qemu.ts')]);
+  const cpus = c !== undefined ? Number(c) : defaultCpus();
   const targets = await resolveKernels(specs);
   await preflight();
   if (targets.some((k) => k.spec !== 'host')) await guestPreflight();
@@ -76,7 +83,8 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
     targets,
     accel: accel as (typeof ACCELS)[number],
     ...(t !== undefined ? { timeoutMs: Number(t) * 1000 } : {}),
-    jobs: o.jobs,
+    cpus,
+    guestJobs: argv.jobs !== undefined ? o.jobs : cpus,
     repeat: o.repeat,
     runDir: await prepareRunDir(argv),
     args,

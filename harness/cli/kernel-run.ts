@@ -52,7 +52,10 @@ export interface KernelRunRequest {
   accel: 'auto' | 'kvm' | 'tcg';
   /** a limit per kernel; default from the labs' own time hints */
   timeoutMs?: number;
-  jobs: number;
+  /** each guest's virtual CPUs */
+  cpus: number;
+  /** how many labs a guest runs at once (--jobs, else its CPU count): its deadline allows for that */
+  guestJobs: number;
   repeat: number;
   runDir: string;
   args: string[];
@@ -74,10 +77,10 @@ async function runOn(t: KernelTarget, req: KernelRunRequest, share: string, sign
   const command = [process.execPath, ...(cli ? [cli] : [LAB_SCRIPT, CLI_ENTRY]), ...req.inner, '--results-dir', share];
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TCP_LAB_') && k !== 'TCP_LAB_RAN_ON')) as Record<string, string>;
   if ('kernel' in t) {
-    const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.jobs, req.entries.length));
+    const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.guestJobs, req.entries.length));
     const deadlineMs = req.timeoutMs ?? BOOT_ALLOWANCE_MS + hint;
     // the guest's deadlines also stretch with how busy this machine is now (its vCPUs share these cores)
-    const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, deadlineMs, signal, env: { ...env, TCP_LAB_HOST_LOAD: loadScale().toFixed(2) }, onLine: say });
+    const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, cpus: req.cpus, deadlineMs, signal, env: { ...env, TCP_LAB_HOST_LOAD: loadScale().toFixed(2) }, onLine: say });
     const note = g.stopAsked && g.exitCode !== null
       ? 'stopped on request: the CLI in the guest stopped its labs (SIGTERM) and wrote their results'
       : g.timedOut
@@ -180,14 +183,14 @@ export async function kernelRunCommand(req: KernelRunRequest): Promise<number> {
   for (const t of req.targets) {
     if (ac.signal.aborted) break;
     const label = 'kernel' in t ? t.release : `${t.release}, host`;
-    print(`== ${label}: ${'kernel' in t ? `booting a guest (${req.accel === 'tcg' ? 'emulated' : 'KVM if it works, else emulated'}; expect it to be 5-20x slower than the host)` : 'on this machine'}\n`);
+    print(`== ${label}: ${'kernel' in t ? `booting a guest with ${req.cpus} vCPU${req.cpus === 1 ? '' : 's'} (${req.accel === 'tcg' ? 'emulated' : 'KVM if it works, else emulated'}; expect it to be 5-20x slower than the host)` : 'on this machine'}\n`);
     const share = await mkdtemp(path.join(req.runDir, '.kernel-'));
     try {
       // the inner run's own "results:"/"report:" lines name the scratch folder, which is gone once its labs move here
       const r = await runOn(t, req, share, ac.signal, (line) => void (/^(results|report): /.test(line) ? undefined : print(`[${t.release}] ${line}\n`)));
       const folders = await collect(share, req.runDir, t.release);
       marker.labs.push(...folders);
-      marker.kernels!.push({ spec: t.spec, release: t.release, ranOn: r.guest ? r.guest.how : 'host', folders, exitCode: r.code, ...(r.guest ? { bootMs: r.guest.bootMs } : {}), ...(r.note ? { note: r.note } : {}) });
+      marker.kernels!.push({ spec: t.spec, release: t.release, ranOn: r.guest ? r.guest.how : 'host', folders, exitCode: r.code, ...(r.guest ? { cpus: req.cpus, bootMs: r.guest.bootMs } : {}), ...(r.note ? { note: r.note } : {}) });
       writeMarker(req.runDir, marker);
       if (r.note) print(`[${t.release}] ${r.note}\n`);
       codes.push(r.code ?? 1);

@@ -124,7 +124,7 @@ async function suiteMain(names: string[], args: string[]): Promise<number> {
 export async function main(args: string[]): Promise<number> {
   const first = args[0];
   const names = args.slice(0, Math.max(0, args.findIndex((a) => a.startsWith('-'))) || args.length);
-  const guestOnly = args.find((a) => /^--(accel|guest-timeout)(=|$)/.test(a));
+  const guestOnly = args.find((a) => /^--(accel|guest-cpus|guest-timeout)(=|$)/.test(a));
   if (guestOnly && !wantsKernels(args)) throw new UserError(`option ${guestOnly.split('=')[0]}: only for runs on other kernels; add --kernel <version>`);
   if (wantsKernels(args) && first && ![...RUN_COMMANDS, 'list', 'help'].includes(first)) {
     watchParent();

@@ -127,6 +127,8 @@ export interface KernelRunRecord {
   folders: string[];
   /** the exit code of the lab run on that kernel; null when it never finished (a guest that hung or was stopped) */
   exitCode: number | null;
+  /** a guest's virtual CPUs */
+  cpus?: number;
   /** a guest's boot time, kernel start to its first line */
   bootMs?: number;
   note?: string;

@@ -2,9 +2,11 @@
 // from Debian's 6.1 kernel when qemu and that kernel are installed (scripts/setup.sh --kernels, then
 // `npm run lab kernels -- add 6.1`; CI does both), where tcp_rto_min_us does not exist (it came in 6.11), so
 // time-wait-fin-restart's claim must come out inconclusive there with that reason, never an error. That one boot
-// is also the test of the guest itself: the kernel it booted, the labs' sandbox in it, the shared folder written
-// from inside, TCP_LAB_RAN_ON and the command's exit code (test/unit/guest-launch.test.ts covers the rest of the
-// launch against a stand-in QEMU).
+// is also the test of the guest itself: the kernel it booted, the labs' sandbox in it (a sysctl set there, the
+// libc churn, counters, ss), the shared folder written from inside, TCP_LAB_RAN_ON and the command's exit code
+// (test/unit/guest-launch.test.ts covers the rest of the launch against a stand-in QEMU). The guest gets one vCPU,
+// as the other test files keep both cores busy: with two busy loops beside it on 2 cores, this run cost 24-26 CPU-s
+// and 28-32 s with one vCPU, 30-38 CPU-s and 35-42 s with two (3 runs each).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
@@ -56,6 +58,9 @@ describe('a run with --kernel host', () => {
     expect(b.code).toBe(2);
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
     expect(b.stderr).toMatch(/^lab: .*1\.2.*npm run lab kernels -- add/);
+    const c = await lab(['time-wait-restart', '--kernel', 'host', '--guest-cpus', '0'], 30_000);
+    expect(c.code).toBe(2);
+    expect(c.stderr.trim()).toMatch(/^lab: option --guest-cpus: '0' is not valid; expected a whole number from 1 to \d+ \(this machine's cores\)$/);
   }, 60_000);
 });
 
@@ -65,7 +70,7 @@ const why = !hasProgram('qemu-system-x86_64') ? 'qemu-system-x86_64 is not insta
 
 describe.skipIf(!!why)(`a run on Debian's 6.1 kernel and the host${why ? ` (skipped: ${why})` : ''}`, () => {
   it('boots the guest, runs the labs there, and a sysctl 6.1 lacks makes the claim inconclusive, not an error', async () => {
-    const r = await lab(['time-wait-fin-restart', 'time-wait-restart', '--kernel', '6.1', '--kernel', 'host', '--no-capture'], 240_000);
+    const r = await lab(['time-wait-fin-restart', 'max-tw-buckets', '--kernel', '6.1', '--kernel', 'host', '--no-capture', '--guest-cpus', '1'], 240_000);
     expect(r.stderr).not.toMatch(/internal error/);
     const guest = resultIn(r.runDir, `time-wait-fin-restart@${k61!.release}`);
     expect(guest.kernel.split(' ')[1]).toBe(k61!.release);
@@ -76,14 +81,16 @@ describe.skipIf(!!why)(`a run on Debian's 6.1 kernel and the host${why ? ` (skip
     const host = resultIn(r.runDir, `time-wait-fin-restart@${release()}`);
     expect(host.ranOn).toBe('host');
     // a lab that ran whole in the guest: its sandbox, ss in it, and its result written into the shared folder
-    const restart = resultIn(r.runDir, `time-wait-restart@${k61!.release}`);
-    expect([restart.outcome, restart.ranOn, restart.kernel.split(' ')[1]]).toEqual(['ran', guest.ranOn, k61!.release]);
-    expect(restart.snapshots.some((s) => s.sockets.some((k) => k.state === 'TIME-WAIT'))).toBe(true);
-    expect(restart.claims.map((c) => c.verdict)).toEqual(resultIn(r.runDir, `time-wait-restart@${release()}`).claims.map((c) => c.verdict));
+    const whole = resultIn(r.runDir, `max-tw-buckets@${k61!.release}`);
+    expect([whole.outcome, whole.ranOn, whole.kernel.split(' ')[1]]).toEqual(['ran', guest.ranOn, k61!.release]);
+    expect(whole.snapshots.some((s) => s.sockets.some((k) => k.state === 'TIME-WAIT'))).toBe(true);
+    expect(whole.claims.map((c) => c.verdict)).toEqual(resultIn(r.runDir, `max-tw-buckets@${release()}`).claims.map((c) => c.verdict));
+    expect(r.stdout).toMatch(/^== 6\.1\.\S+: booting a guest with 1 vCPU \(/m);
     const marker = markerOf(r.runDir);
     expect(marker.kernels!.map((k) => k.ranOn)).toEqual([guest.ranOn, 'host']);
     expect(marker.kernels!.map((k) => k.exitCode)).toEqual([0, 0]); // the inner CLI's exit code, through the guest
     expect(marker.kernels![0].bootMs).toBeGreaterThan(0);
+    expect(marker.kernels!.map((k) => k.cpus)).toEqual([1, undefined]);
     expect(readFileSync(path.join(r.runDir, 'README.md'), 'utf8')).toMatch(/## Verdicts by kernel/);
   }, 300_000);
 });
