@@ -68,7 +68,7 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
   const c = argv['guest-cpus'];
   const cores = availableParallelism();
   if (Array.isArray(c)) throw new UserError('option --guest-cpus: given more than once; give it once');
-  if (c !== undefined && ( !/^\s*\d+\s*$/.test(String(c)) || Number(c) < 1 || Number(c) > cores)) throw new UserError(`option --guest-cpus: ${quote(String(c))} is not valid; expected a whole number from 1 to ${cores} (this machine's cores)`);
+  if (c !== undefined && (!/^\s*\d+\s*$/.test(String(c)) || Number(c) < 1 || Number(c) > cores)) throw new UserError(`option --guest-cpus: ${quote(String(c))} is not valid; expected a whole number from 1 to ${cores} (this machine's cores)`);
   const specs = ((argv.kernel as unknown[]) ?? []).map((k) => String(k).trim());
   if (!specs.length || specs.some((s) => !s)) throw new UserError("option --kernel: expected a kernel version (e.g. 6.1), a release, or host; 'npm run lab kernels' lists them");
   // the guest code (and QEMU's set-up) is loaded only by a run that asks for kernels: the CLI starts faster
