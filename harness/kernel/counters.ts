@@ -46,3 +46,9 @@ export const RESET_COUNTERS = [
   'TcpExt.TCPAbortOnData', 'TcpExt.TCPAbortOnClose', 'TcpExt.TCPAbortOnLinger', 'TcpExt.TCPAbortOnTimeout',
   'TcpExt.TCPAbortOnMemory', 'TcpExt.TCPAbortFailed',
 ] as const;
+
+/** The counters that say why a socket is not where it was expected: resets, aborts, retransmissions, TIME-WAIT overflow. */
+export const LOSS_COUNTERS = [
+  'Tcp.OutRsts', 'Tcp.RetransSegs', 'TcpExt.TCPTimeouts', 'TcpExt.TCPTimeWaitOverflow',
+  'TcpExt.TCPAbortOnClose', 'TcpExt.TCPAbortOnData', 'TcpExt.TCPAbortOnMemory',
+] as const;

@@ -5,6 +5,7 @@ import { filterSockets } from '../evidence/census.ts';
 import { readSockets } from '../evidence/read.ts';
 import type { SsState } from '../evidence/ss.ts';
 import { churnConnections } from '../kernel/churn.ts';
+import { counterDelta, formatDelta, LOSS_COUNTERS, readCounters, type Counters } from '../kernel/counters.ts';
 import { closeActively, connect, listen, openPair, type Listener, type Pair } from '../kernel/sockets.ts';
 import type { Netns } from '../kernel/topology.ts';
 import type { LabContext } from './context.ts';
@@ -78,6 +79,8 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
   const servers: net.Socket[] = [];
   const ends: End[] = [];
   const errors: string[] = [];
+  // this namespace's counters before the connections (a timed-out wait says which of them moved)
+  const before = await readCounters().catch(() => undefined);
   for (let i = 0; state !== 'LISTEN' && i < n; i++) {
     const client = await connect(port, host, { allowHalfOpen: halfOpen('client') });
     ctx.defer(() => client.destroy());
@@ -102,12 +105,18 @@ export async function leave(ctx: LabContext, n: number, state: LeftState, o: Lea
       timeoutMs: o.timeoutMs ?? 3000,
       filter: { port, state: state as SsState },
       focus: { port },
-      describe: async () => `${await missingEnds(ctx, port, ends, state)}; socket errors: ${errors.join(', ') || 'none'}`,
+      describe: async () => `${await missingEnds(ctx, port, ends, state)}; socket errors: ${errors.join(', ') || 'none'}; counters since the first connection: ${await moved(before)}`,
     });
     seen = filterSockets(proof.sockets, { state: state as SsState }).filter(want).length;
   }
   if (o.closeListener) await listener.close();
   return { port, host, listener, ends, seen, clients, servers };
+}
+
+/** What the loss counters did since `before` (resets, retransmissions, TIME-WAIT overflow). */
+async function moved(before: Counters | undefined): Promise<string> {
+  const after = before && (await readCounters().catch(() => undefined));
+  return after ? formatDelta(counterDelta(before, after, LOSS_COUNTERS)) : 'not readable';
 }
 
 /** For a timed-out leave(): how many ends reached the state, and where each of the others is (a read of every socket on the port). */

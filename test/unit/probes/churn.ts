@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { readSockets } from '../../../harness/evidence/read.ts';
-import { counterDelta, formatDelta, readCounters } from '../../../harness/kernel/counters.ts';
+import { counterDelta, formatDelta, LOSS_COUNTERS, readCounters } from '../../../harness/kernel/counters.ts';
 import { portOf, type SockRecord } from '../../../harness/evidence/ss.ts';
 import { localHost } from '../../../harness/kernel/host.ts';
 import { listen } from '../../../harness/kernel/sockets.ts';
@@ -35,7 +35,7 @@ async function variant(name: string, port: number, n: number, o: ChurnOptions) {
   clearInterval(tick);
   const found = sides(await readSockets(host), port);
   // what the kernel counted meanwhile, for a test that fails (once, 2999 of 3000 client TIME-WAIT sockets were listed)
-  const moved = formatDelta(counterDelta(before, await readCounters(), ['Tcp.RetransSegs', 'Tcp.OutRsts', 'Tcp.InErrs', 'TcpExt.TCPTimeouts', 'TcpExt.TCPTimeWaitOverflow', 'TcpExt.TWKilled', 'TcpExt.TCPAbortOnClose', 'TcpExt.TCPAbortOnData', 'TcpExt.TCPSpuriousRTOs', 'TcpExt.TCPLossProbes']));
+  const moved = formatDelta(counterDelta(before, await readCounters(), LOSS_COUNTERS));
   return { name, ports: r.ports.length, distinct: new Set(r.ports).size, failure: r.failure, ms: r.ms, ticks, sides: found, moved };
 }
 
