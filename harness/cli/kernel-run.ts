@@ -54,7 +54,7 @@ export interface KernelRunRequest {
   timeoutMs?: number;
   /** each guest's virtual CPUs */
   cpus: number;
-  /** how many labs a guest runs at once (--jobs, else its CPU count): its deadline allows for that */
+  /** how many labs a guest runs at once (--jobs, else its CPU count); its deadline counts on no more than its CPUs of them */
   guestJobs: number;
   repeat: number;
   runDir: string;
@@ -77,7 +77,7 @@ async function runOn(t: KernelTarget, req: KernelRunRequest, share: string, sign
   const command = [process.execPath, ...(cli ? [cli] : [LAB_SCRIPT, CLI_ENTRY]), ...req.inner, '--results-dir', share];
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TCP_LAB_') && k !== 'TCP_LAB_RAN_ON')) as Record<string, string>;
   if ('kernel' in t) {
-    const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.guestJobs, req.entries.length));
+    const hint = req.entries.reduce((s, e) => s + Math.max(GUEST_LAB_MIN_MS, GUEST_SLOWDOWN * e.def.seconds * 1000), 0) * req.repeat / Math.max(1, Math.min(req.guestJobs, req.cpus, req.entries.length));
     const deadlineMs = req.timeoutMs ?? BOOT_ALLOWANCE_MS + hint;
     // the guest's deadlines also stretch with how busy this machine is now (its vCPUs share these cores)
     const g = await runInGuest({ kernel: t.kernel, command, cwd: ROOT, share, accel: req.accel, cpus: req.cpus, deadlineMs, signal, env: { ...env, TCP_LAB_HOST_LOAD: loadScale().toFixed(2) }, onLine: say });
