@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { filterSockets, type SockFilter } from '../harness/evidence/census.ts';
 import type { EventRecord, LabResult, SnapshotRecord } from '../harness/evidence/records.ts';
 import { runLab } from '../harness/runs/run.ts';
@@ -112,4 +113,13 @@ export function hasProgram(program: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * node's arguments to run a probe script (a test's process of its own): its bundle from test/setup-builds.ts with
+ * plain node, or the source through tsx when it was not bundled.
+ */
+export function probeArgs(source: string): string[] {
+  const bundled = inject('tcpLabProbes')[source];
+  return bundled ? [bundled] : ['--import', 'tsx', source];
 }

@@ -2,10 +2,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectGone, netnsOf, processesInNetns } from '../helpers.ts';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { expectGone, netnsOf, probeArgs, processesInNetns } from '../helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HOST_HARNESS = fileURLToPath(new URL('../fixtures/host-harness.ts', import.meta.url));
 const hostFinTimeout = () => readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim();
 
 // every harness a test starts is killed after it, even when an assertion failed half-way (its lab dies with it)
@@ -15,7 +16,10 @@ afterEach(() => {
 });
 
 function startHarness(mode: 'wait' | 'throw'): { child: ChildProcess; lines: string[]; line: (re: RegExp) => Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/host-harness.ts', mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // bundled, it imports the hold lab from the fixtures' build, as a CLI running from a build does
+  const args = probeArgs(HOST_HARNESS);
+  const build = args[0] !== '--import' ? inject('tcpLabBuilds').fixtures : undefined;
+  const child = spawn(process.execPath, [...args, mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(build ? { TCP_LAB_BUILD: build } : {}) } });
   started.push(child);
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileChurn, findCompiler } from '../../scripts/bench/util.ts';
+import { probeArgs } from '../helpers.ts';
 
 interface Variant { name: string; ports: number; distinct: number; failure?: string; ms: number; ticks: number; sides: Record<string, number>; moved: string }
 
@@ -15,7 +16,7 @@ describe('churn', () => {
   let twoHost: { ports: number; distinct: number; server: Record<string, number>; client: Record<string, number> } | undefined;
   beforeAll(() => {
     const probe = fileURLToPath(new URL('./probes/churn.ts', import.meta.url));
-    ({ results, interrupted, twoHost } = JSON.parse(sandbox([process.execPath, '--import', 'tsx', probe]).trim().split('\n').pop()!));
+    ({ results, interrupted, twoHost } = JSON.parse(sandbox([process.execPath, ...probeArgs(probe)]).trim().split('\n').pop()!));
   });
   const v = (name: string) => results.find((r) => r.name.startsWith(name))!;
 

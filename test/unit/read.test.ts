@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readOptionsFor, readSockets, ssArgs, SS_FILTER_STATE } from '../../harness/evidence/read.ts';
 import { SS_STATES } from '../../harness/evidence/ss.ts';
 import type { Host } from '../../harness/kernel/host.ts';
+import { probeArgs } from '../helpers.ts';
 
 /** a host whose ss prints `out` and remembers what it was asked */
 function fakeHost(out: string): Host & { asked: string[][] } {
@@ -58,7 +59,7 @@ describe('readSockets', () => {
 
   it('in a sandbox: every filtered read is the full read filtered', () => {
     const probe = fileURLToPath(new URL('./probes/read-filter.ts', import.meta.url));
-    const out = execFileSync('unshare', ['--user', '--map-root-user', '--net', process.execPath, '--import', 'tsx', probe], { encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync('unshare', ['--user', '--map-root-user', '--net', process.execPath, ...probeArgs(probe)], { encoding: 'utf8', timeout: 30_000 });
     const { total, results } = JSON.parse(out.trim().split('\n').pop()!) as { total: number; results: { options: object; got: string[]; streamed: string[]; want: string[] }[] };
     expect(total).toBe(21); // 1+6 on :9000, 1+5 on :9001, 1+4 on :9002, 1+2 on :9003
     for (const r of results) {
