@@ -16,10 +16,11 @@ afterEach(() => {
 });
 
 function startHarness(mode: 'wait' | 'throw'): { child: ChildProcess; lines: string[]; line: (re: RegExp) => Promise<string> } {
-  // bundled, it imports the hold lab from the fixtures' build, as a CLI running from a build does
-  const args = probeArgs(HOST_HARNESS);
-  const build = args[0] !== '--import' ? inject('tcpLabBuilds').fixtures : undefined;
-  const child = spawn(process.execPath, [...args, mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(build ? { TCP_LAB_BUILD: build } : {}) } });
+  // bundled, it imports the hold lab from the fixtures' build, as a CLI running from a build does (no build: tsx)
+  const build = inject('tcpLabBuilds').fixtures;
+  const args = build ? probeArgs(HOST_HARNESS) : ['--import', 'tsx', HOST_HARNESS];
+  const env = { ...process.env, ...(build && args[0] !== '--import' ? { TCP_LAB_BUILD: build } : {}) };
+  const child = spawn(process.execPath, [...args, mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   started.push(child);
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
