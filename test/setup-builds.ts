@@ -24,7 +24,7 @@ declare module 'vitest' {
 }
 
 /** The scripts the tests run as processes of their own, bundled so plain node starts them (~0.3 CPU-s, not ~0.9 through tsx). */
-const PROBES = ['unit/probes/read-filter.ts', 'unit/probes/next-connection.ts', 'unit/probes/churn.ts', 'fixtures/host-harness.ts'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+const PROBES = ['unit/probes/read-filter.ts', 'unit/probes/next-connection.ts', 'unit/probes/churn.ts', 'unit/probes/guest-hold.ts', 'fixtures/host-harness.ts'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 
 async function buildOf(labsDir: string): Promise<string | undefined> {
   try {

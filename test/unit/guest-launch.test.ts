@@ -6,11 +6,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInGuest, resolveProgram, type GuestRun } from '../../harness/guest/boot.ts';
 import { accelFinding, type KernelEntry } from '../../harness/guest/cache.ts';
 import { eachLine } from '../../harness/guest/launch.ts';
 import { kvmUsable } from '../../harness/guest/qemu.ts';
+import { probeArgs } from '../helpers.ts';
 import { PassThrough } from 'node:stream';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -183,11 +185,9 @@ describe.skipIf(!ready)('runInGuest (with a stand-in QEMU)', () => {
   });
 
   it('leaves no QEMU behind when our process is SIGKILLed', async () => {
-    const child = path.join(dir, 'hold.mts');
-    writeFileSync(child, `import { runInGuest } from ${JSON.stringify(path.join(ROOT, 'harness/guest/boot.ts'))};
-await runInGuest({ kernel: ${JSON.stringify(kernel)}, command: ['true'], cwd: '/', share: ${JSON.stringify(path.join(dir, 'share'))}, accel: 'tcg', deadlineMs: 60000, onLine: () => console.log('up') });`);
+    const child = fileURLToPath(new URL('./probes/guest-hold.ts', import.meta.url));
     rmSync(path.join(dir, 'pid'), { force: true });
-    const p = spawn(process.execPath, ['--import', 'tsx', child], { cwd: ROOT, env: { ...process.env, FAKE_QEMU: 'hang' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...probeArgs(child), JSON.stringify({ kernel, share: path.join(dir, 'share') })], { cwd: ROOT, env: { ...process.env, FAKE_QEMU: 'hang' }, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
     const qemu = Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
     expect(gone(qemu)).toBe(false);
