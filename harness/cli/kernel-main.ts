@@ -7,7 +7,7 @@ import { parseOptions, type OptionSpecs } from '../lab/options.ts';
 import { findLab, listLabs } from '../runs/registry.ts';
 import { preflight } from '../runs/sandbox.ts';
 import { addLabOptions, checkGlobalOptions, prepareRunDir, runFlags, strict, tame } from './flags.ts';
-import { suiteFlags, suiteOptions } from './suite.ts';
+import { suiteFlags, suiteOptions, wholeOption } from './suite.ts';
 
 const ACCELS = ['auto', 'kvm', 'tcg'] as const;
 
@@ -66,14 +66,12 @@ export async function kernelMain(names: string[], args: string[]): Promise<numbe
   const t = argv['guest-timeout'];
   if (t !== undefined && (Array.isArray(t) || !/^\s*\d+\s*$/.test(String(t)) || Number(t) < 10)) throw new UserError(`option --guest-timeout: ${quote(String(t))} is not valid; expected whole seconds, at least 10`);
   const c = argv['guest-cpus'];
-  const cores = availableParallelism();
-  if (Array.isArray(c)) throw new UserError('option --guest-cpus: given more than once; give it once');
-  if (c !== undefined && (!/^\s*\d+\s*$/.test(String(c)) || Number(c) < 1 || Number(c) > cores)) throw new UserError(`option --guest-cpus: ${quote(String(c))} is not valid; expected a whole number from 1 to ${cores} (this machine's cores)`);
+  const chosenCpus = c === undefined ? undefined : wholeOption('guest-cpus', c, 1, availableParallelism(), 1, "this machine's cores");
   const specs = ((argv.kernel as unknown[]) ?? []).map((k) => String(k).trim());
   if (!specs.length || specs.some((s) => !s)) throw new UserError("option --kernel: expected a kernel version (e.g. 6.1), a release, or host; 'npm run lab kernels' lists them");
   // the guest code (and QEMU's set-up) is loaded only by a run that asks for kernels: the CLI starts faster
   const [{ kernelRunCommand, resolveKernels }, { guestPreflight }, { defaultCpus }] = await Promise.all([import('./kernel-run.ts'), import('../guest/boot.ts'), import('../guest/qemu.ts')]);
-  const cpus = c !== undefined ? Number(c) : defaultCpus();
+  const cpus = chosenCpus ?? defaultCpus();
   const targets = await resolveKernels(specs);
   await preflight();
   if (targets.some((k) => k.spec !== 'host')) await guestPreflight();

@@ -38,15 +38,17 @@ export function suiteFlags(y: Argv): Argv {
     .option('reporter-out', { type: 'string', requiresArg: true, describe: 'write the --reporter output to this file instead of stdout' });
 }
 
+/** A whole-number option from min to max (default when not given); a mistake is a UserError naming the range (and why it ends there). */
+export function wholeOption(name: string, v: unknown, min: number, max: number, dflt: number, why?: string): number {
+  if (v === undefined) return dflt;
+  if (Array.isArray(v)) throw new UserError(`option --${name}: given ${v.length} times; give it once`);
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(String(v)) || n < min || n > max) throw new UserError(`option --${name}: ${quote(String(v))} is not valid; expected a whole number from ${min} to ${max}${why ? ` (${why})` : ''}`);
+  return n;
+}
+
 /** --jobs, --repeat, --reporter, --reporter-out, checked (a mistake is exit 2 with one line). */
 export function suiteOptions(argv: Record<string, unknown>): { jobs: number; repeat: number; reporter?: Reporter; reporterOut?: string } {
-  const whole = (name: string, v: unknown, min: number, max: number, dflt: number): number => {
-    if (v === undefined) return dflt;
-    if (Array.isArray(v)) throw new UserError(`option --${name}: given ${v.length} times; give it once`);
-    const n = Number(v);
-    if (!/^\s*\d+\s*$/.test(String(v)) || n < min || n > max) throw new UserError(`option --${name}: ${quote(String(v))} is not valid; expected a whole number from ${min} to ${max}`);
-    return n;
-  };
   const reporter = argv.reporter;
   if (Array.isArray(reporter)) throw new UserError('option --reporter: given more than once; give it once');
   if (reporter !== undefined && !REPORTERS.includes(reporter as Reporter)) throw new UserError(`option --reporter: ${quote(String(reporter))} is not valid; expected one of ${REPORTERS.join(', ')}`);
@@ -54,8 +56,8 @@ export function suiteOptions(argv: Record<string, unknown>): { jobs: number; rep
   if (out !== undefined && (Array.isArray(out) || String(out).trim() === '')) throw new UserError('option --reporter-out: expected one file name');
   if (out !== undefined && reporter === undefined) throw new UserError('option --reporter-out: needs --reporter tap or --reporter junit');
   return {
-    jobs: whole('jobs', argv.jobs, 1, 64, Math.max(1, availableParallelism())),
-    repeat: whole('repeat', argv.repeat, 1, 1000, 1),
+    jobs: wholeOption('jobs', argv.jobs, 1, 64, Math.max(1, availableParallelism())),
+    repeat: wholeOption('repeat', argv.repeat, 1, 1000, 1),
     ...(reporter ? { reporter: reporter as Reporter } : {}),
     ...(out !== undefined ? { reporterOut: String(out) } : {}),
   };
