@@ -2,6 +2,7 @@
 // send and receive. Opened in the namespace to capture (a packet socket stays bound to the namespace it was made
 // in), with a shared-memory receive ring that the capture worker thread (capture-worker.mjs) reads.
 import koffi from 'koffi';
+import type { LibraryHandle } from 'koffi';
 import { errnoName, libc as ffiLibc } from './ffi.ts';
 
 const AF_PACKET = 17;
@@ -15,7 +16,7 @@ const PACKET_RX_RING = 5;
 const PACKET_VERSION = 10;
 const TPACKET_V3 = 2;
 
-let lib: (ReturnType<typeof ffiLibc> & { attachFilter: koffi.KoffiFunction }) | undefined;
+let lib: (ReturnType<typeof ffiLibc> & { attachFilter: ReturnType<LibraryHandle['func']> }) | undefined;
 /** ffi.ts's libc calls, and setsockopt declared once more with the BPF program's struct (SO_ATTACH_FILTER) */
 function libc() {
   lib ??= (() => {
