@@ -1,9 +1,9 @@
 import lab from '../../labs/linger-zero.ts';
 import { judgeCases } from '../judge-cases.ts';
 
-type Row = { closeMs: number; right: 'TIME-WAIT' | 'absent' | 'FIN-WAIT-1'; sendQ: number; settled: 'TIME-WAIT' | 'absent'; rsts: number; serverSaw: string };
-const fin: Row = { closeMs: 1, right: 'TIME-WAIT', sendQ: 0, settled: 'TIME-WAIT', rsts: 0, serverSaw: 'FIN' };
-const rst: Row = { closeMs: 1, right: 'absent', sendQ: 0, settled: 'absent', rsts: 1, serverSaw: 'error ECONNRESET' };
+type Row = { closeMs: number; right: 'TIME-WAIT' | 'absent' | 'FIN-WAIT-1'; sendQ: number; settled: 'TIME-WAIT' | 'absent'; rsts: number; aborts: number; serverSaw: string };
+const fin: Row = { closeMs: 1, right: 'TIME-WAIT', sendQ: 0, settled: 'TIME-WAIT', rsts: 0, aborts: 0, serverSaw: 'FIN' };
+const rst: Row = { closeMs: 1, right: 'absent', sendQ: 0, settled: 'absent', rsts: 1, aborts: 1, serverSaw: 'error ECONNRESET' };
 const linux = { close: fin, linger0: rst, resetAndDestroy: rst, 'linger-n': fin, 'linger-n-blocked': { ...fin, right: 'FIN-WAIT-1' as const, sendQ: 3_000_000, closeMs: 1020 } };
 const run = (rows: Partial<Record<keyof typeof linux, Row | null>> = {}) => ({
   seconds: 1,
@@ -29,7 +29,17 @@ export default judgeCases('linger-zero', lab, [
     name: 'the plain close() baseline already resets: inconclusive',
     evidence: run({ close: rst }),
     expect: { 'linger-sends-rst': 'inconclusive' },
-    observed: { 'linger-sends-rst': /a plain close\(\) ends in TIME-WAIT with no RST: no/ },
+    observed: { 'linger-sends-rst': /a plain close\(\) sends FIN \(no abort\) and ends in TIME-WAIT: no/ },
+  },
+  {
+    name: 'the peer resets the TIME-WAIT after a plain close() (a stray segment answered): the baseline still holds',
+    evidence: run({ close: { ...fin, rsts: 1 } }),
+    expect: { 'linger-sends-rst': 'confirmed' },
+  },
+  {
+    name: 'a plain close() that aborted the connection itself: inconclusive',
+    evidence: run({ close: { ...fin, rsts: 1, aborts: 1 } }),
+    expect: { 'linger-sends-rst': 'inconclusive' },
   },
   {
     name: 'cells that did not settle: missing evidence',
