@@ -27,7 +27,7 @@ class LongestFirst extends BaseSequencer {
 }
 
 // Nothing the tests start makes a TLS connection, and Node parses NODE_EXTRA_CA_CERTS's file at every start (~65 ms
-// of CPU here, where it is set, for each of some 400 node processes): the workers, and so everything they start,
+// of CPU here, where it is set, for each of ~200 node processes): the workers, and so everything they start,
 // go without it.
 delete process.env.NODE_EXTRA_CA_CERTS;
 
