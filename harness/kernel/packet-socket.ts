@@ -1,8 +1,7 @@
 // AF_PACKET sockets through libc (koffi): the capture's view of every frame a network namespace's interfaces
 // send and receive. Opened in the namespace to capture (a packet socket stays bound to the namespace it was made
 // in), with a shared-memory receive ring that the capture worker thread (capture-worker.mjs) reads.
-import koffi from 'koffi';
-import type { LibraryHandle } from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import { errnoName, libc as ffiLibc } from './ffi.ts';
 
 const AF_PACKET = 17;

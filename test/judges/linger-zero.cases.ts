@@ -32,7 +32,7 @@ export default judgeCases('linger-zero', lab, [
     observed: { 'linger-sends-rst': /a plain close\(\) sends FIN \(no abort\) and ends in TIME-WAIT: no/ },
   },
   {
-    name: 'the peer resets the TIME-WAIT after a plain close() (a stray segment answered): the baseline still holds',
+    name: 'the peer sends an RST after a plain close() (answering a stray segment); the TIME-WAIT stays: the baseline still holds',
     evidence: run({ close: { ...fin, rsts: 1 } }),
     expect: { 'linger-sends-rst': 'confirmed' },
   },
