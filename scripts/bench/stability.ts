@@ -81,6 +81,7 @@ export async function stabilityBench(o: StabilityOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let exit = 0;
+  let kept: { runDir: string; labs: string[] } | undefined; // an unstable lab's runs are its evidence: kept without --keep
   try {
     for (let i = 0; i < o.busy; i++) busy.push(spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore' }));
     const t0 = performance.now();
@@ -96,22 +97,38 @@ export async function stabilityBench(o: StabilityOptions): Promise<void> {
     const run = readdirSync(root).find((d) => existsSync(path.join(root, d, 'run.json')));
     if (!run) throw new Error(`npm ${args.join(' ')} wrote no run folder (exit ${code})`);
     const runDir = path.join(root, run);
-    exit = report(labs, resultsIn(runDir), o.runs) ? 0 : 1;
+    const bad = report(labs, resultsIn(runDir), o.runs);
+    exit = bad.length ? 1 : 0;
+    if (bad.length && !o.keep) kept = { runDir, labs: bad };
     if (code !== 0 && code !== 3) exit = 1; // 3: a lab skipped itself (cannot run here), which is stable
     console.log(`  suite exit ${code}; wall time ${ms(wall)}${o.busy ? `; the busy loops used ${used.map((c) => `${c.toFixed(1)} s`).join(', ')} of CPU (${(used.reduce((a, b) => a + b, 0) / (wall / 1000)).toFixed(2)} cores on average)` : ''}`);
     const md = path.join(runDir, 'stability.md');
-    console.log(o.keep ? `  run folder: ${runDir}${existsSync(md) ? `; per claim: ${md}` : ''}` : '  the run folder is removed (--keep keeps it, with stability.md)');
+    console.log(
+      o.keep ? `  run folder: ${runDir}${existsSync(md) ? `; per claim: ${md}` : ''}`
+      : kept ? `  kept the runs of ${bad.join(', ')} (the rest removed; --keep keeps all): ${runDir}${existsSync(md) ? `; per claim: ${md}` : ''}`
+      : '  the run folder is removed (--keep keeps it, with stability.md)',
+    );
   } finally {
     stopBusy();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!o.keep) rmSync(root, { recursive: true, force: true });
+    if (kept) keepOnly(kept.runDir, kept.labs);
+    else if (!o.keep) rmSync(root, { recursive: true, force: true });
   }
   process.exitCode = stoppedBy ? 128 + (stoppedBy === 'SIGINT' ? 2 : 15) : exit;
 }
 
-/** Prints one row per lab and the unstable claims; true when every lab was stable and every run finished. */
-function report(labs: string[], results: Map<string, LabResult[]>, runs: number): boolean {
+/** Removes every lab run folder in runDir (`<lab>.<n>`) but those of `labs`; the run's own files stay. */
+export function keepOnly(runDir: string, labs: string[]): void {
+  for (const d of readdirSync(runDir, { withFileTypes: true })) {
+    if (d.isDirectory() && existsSync(path.join(runDir, d.name, 'result.json')) && !labs.includes(d.name.replace(/\.\d+$/, ''))) {
+      rmSync(path.join(runDir, d.name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Prints one row per lab and the unstable claims; the labs that were unstable, failed or did not finish every run. */
+function report(labs: string[], results: Map<string, LabResult[]>, runs: number): string[] {
   const claims = stability([...results.values()].flat());
   const byLab = (lab: string) => claims.filter((c) => c.lab === lab);
   const rows: string[][] = [['lab', 'runs', 'claims', 'one verdict each', 'outcomes', 'lab time min / median / max']];
@@ -132,7 +149,7 @@ function report(labs: string[], results: Map<string, LabResult[]>, runs: number)
   // not a failure of the target (one verdict set per lab), but a cell that flipped under the same verdict
   for (const c of claims.filter((x) => x.stable && x.varied.length)) console.log(`  same verdict, values differed: ${c.lab}/${c.claim}: ${variedText(c)}`);
   console.log(bad.length ? `  unstable, failed or incomplete: ${bad.join(', ')}` : `  every lab gave the same verdicts in all ${runs} runs`);
-  return !bad.length;
+  return bad;
 }
 
 function verdictCounts(c: ClaimStability): string {

@@ -1,11 +1,13 @@
 // npm run bench: its subcommands, its one-line mistakes, and the helpers every bench prints with.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceUrlsPlugin } from '../../harness/build/build.mjs';
+import { keepOnly } from '../../scripts/bench/stability.ts';
 import { Asked, NO_COMPILER, ratio, stats, table } from '../../scripts/bench/util.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,6 +51,21 @@ describe('bench helpers', () => {
     expect(ratio(0.934)).toBe('0.93x');
     expect(table([['a', 'bb'], ['ccc', 'd']])).toBe('a    bb\nccc   d');
     expect(NO_COMPILER).toMatch(/apt-get install gcc/);
+  });
+
+  it("stability keeps an unstable lab's runs (each repeat's folder, and a single run's) and the run's own files, and removes the other labs' runs", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tcplab-keep-test-'));
+    try {
+      for (const d of ['linger-zero.1', 'linger-zero.12', 'linger-zero', 'active-close.1', 'active-close.2', 'tw-reuse', 'not-a-run']) {
+        mkdirSync(path.join(dir, d));
+        if (d !== 'not-a-run') writeFileSync(path.join(dir, d, 'result.json'), '{}');
+      }
+      writeFileSync(path.join(dir, 'stability.md'), '');
+      keepOnly(dir, ['linger-zero']);
+      expect(readdirSync(dir).sort()).toEqual(['linger-zero', 'linger-zero.1', 'linger-zero.12', 'not-a-run', 'stability.md']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Asked: one answer per question from a long-lived process; its death fails that question and every later one with its last stderr line', async () => {
