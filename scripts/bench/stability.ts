@@ -99,7 +99,7 @@ export async function stabilityBench(o: StabilityOptions): Promise<void> {
     const runDir = path.join(root, run);
     const bad = report(labs, resultsIn(runDir), o.runs);
     exit = bad.length ? 1 : 0;
-    if (bad.length && !o.keep) kept = { runDir, labs: bad };
+    if (bad.length && !o.keep && !stoppedBy) kept = { runDir, labs: bad }; // a pass stopped on request leaves nothing
     if (code !== 0 && code !== 3) exit = 1; // 3: a lab skipped itself (cannot run here), which is stable
     console.log(`  suite exit ${code}; wall time ${ms(wall)}${o.busy ? `; the busy loops used ${used.map((c) => `${c.toFixed(1)} s`).join(', ')} of CPU (${(used.reduce((a, b) => a + b, 0) / (wall / 1000)).toFixed(2)} cores on average)` : ''}`);
     const md = path.join(runDir, 'stability.md');
